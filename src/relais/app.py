@@ -1,0 +1,166 @@
+"""The composition root: builds every part from Settings and wires them together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from relais.channels.chat import endpoints as chat_endpoints
+from relais.config import Settings
+from relais.contacts import endpoints as contacts_endpoints
+from relais.conversations import context as conversation_context
+from relais.conversations import endpoints as conversations_endpoints
+from relais.conversations.attachments import AttachmentStore
+from relais.conversations.events import (
+    ConversationChanged,
+    MessageCreated,
+    ReadUpTo,
+    Typing,
+    VisitorPageViewed,
+)
+from relais.core.bus import Bus, Event, MemoryBus, RedisBus
+from relais.core.db import Database
+from relais.core.errors import AppError, RateLimited
+from relais.core.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from relais.identity import endpoints as identity_endpoints
+from relais.identity.events import AgentPresenceChanged
+from relais.identity.service import get_or_create_team
+from relais.realtime import endpoints as realtime_endpoints
+from relais.realtime.gateway import Gateway
+from relais.routing import endpoints as routing_endpoints
+from relais.routing.assigner import LeastBusyAssigner
+from relais.runtime import Runtime
+from relais.web import pages
+from relais.web.security import SecurityHeaders
+
+log = logging.getLogger(__name__)
+
+AnyEvent = (
+    ConversationChanged
+    | MessageCreated
+    | ReadUpTo
+    | Typing
+    | VisitorPageViewed
+    | AgentPresenceChanged
+)
+_event_adapter: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+
+
+def decode_event(data: bytes | str) -> Event:
+    event: Event = _event_adapter.validate_json(data)
+    return event
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    bus: Bus = RedisBus(settings.redis_url, decode_event) if settings.redis_url else MemoryBus()
+    limiter: RateLimiter
+    if settings.redis_url:
+        import redis.asyncio as redis
+
+        limiter = RedisRateLimiter(redis.from_url(settings.redis_url))
+    else:
+        limiter = MemoryRateLimiter()
+    db = Database(settings.database_url, bus)
+    gateway = Gateway(db, heartbeat_s=settings.chat.heartbeat_seconds)
+    bus.subscribe(gateway.on_event)
+    store = AttachmentStore(
+        settings.attachments.directory,
+        max_bytes=settings.attachments.max_bytes,
+        allowed_types=settings.attachments.allowed_types,
+    )
+    return Runtime(
+        settings=settings,
+        db=db,
+        bus=bus,
+        assigner=LeastBusyAssigner(),
+        limiter=limiter,
+        gateway=gateway,
+        attachments=store,
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    runtime = build_runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime.db.transaction() as uow:
+            team = await get_or_create_team(uow.session, settings.default_team)
+            runtime.default_team_id = team.id
+        await runtime.bus.start()
+        await runtime.gateway.start()
+        yield
+        await runtime.gateway.stop()
+        await runtime.bus.stop()
+        await runtime.db.dispose()
+
+    app = FastAPI(
+        title="Relais",
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(identity_endpoints.router)
+    api.include_router(routing_endpoints.router)
+    api.include_router(chat_endpoints.router)
+    api.include_router(conversations_endpoints.router)
+    api.include_router(conversation_context.router)
+    api.include_router(conversations_endpoints.attachments_router)
+    api.include_router(contacts_endpoints.router)
+    app.include_router(api)
+    app.include_router(realtime_endpoints.router)
+    app.include_router(pages.router)
+    _install_error_handlers(app)
+
+    # The widget calls the API from the customer's site: CORS for the allowed origins only, and
+    # without credentials (visitors authenticate with a bearer token, never with cookies).
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.widget.allowed_origins,
+        allow_credentials=False,
+        allow_methods=["GET", "POST", "PUT"],
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=600,
+    )
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _error(status: int, code: str, message: str, **extra: object) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def app_error(_: Request, exc: AppError) -> JSONResponse:
+        response = _error(exc.status_code, exc.code, exc.message)
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"loc": [str(x) for x in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+            for e in exc.errors()
+        ]
+        return _error(422, "invalid", "The request is not valid.", details=details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _error(exc.status_code, code, str(exc.detail))

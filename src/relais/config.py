@@ -1,0 +1,86 @@
+"""One Settings object, read from RELAIS_* variables, built at the composition root.
+
+Nested groups use a double underscore: ``RELAIS_WIDGET__ALLOWED_ORIGINS``. Low-level modules never
+import this; the app passes down what each part needs.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WidgetSettings(BaseModel):
+    # Origins (scheme://host[:port]) allowed to embed the widget and call the visitor API.
+    allowed_origins: list[str] = Field(
+        default_factory=lambda: ["http://127.0.0.1:8000", "http://localhost:8000"]
+    )
+    # Host-site identity keys: key id (JWT "kid") -> shared secret (HS256).
+    identity_keys: dict[str, str] = Field(default_factory=dict)
+    visitor_token_days: int = 365
+
+
+class ChatSettings(BaseModel):
+    max_message_chars: int = 4000
+    # Frames a slow client may have waiting before it is disconnected (it resumes on reconnect).
+    max_outbox_frames: int = 2000
+    heartbeat_seconds: float = 25.0
+    max_frame_bytes: int = 64 * 1024
+
+
+class AttachmentSettings(BaseModel):
+    directory: Path = Path("var/attachments")
+    max_bytes: int = 10 * 1024 * 1024
+    # Types are detected from the file's content, not from what the client claims.
+    allowed_types: list[str] = Field(
+        default_factory=lambda: [
+            "image/png",
+            "image/jpeg",
+            "image/gif",
+            "image/webp",
+            "application/pdf",
+            "text/plain",
+        ]
+    )
+
+
+class RateLimitSettings(BaseModel):
+    # Requests per minute per client IP on anonymous endpoints (visitor session, login, offline).
+    anonymous_per_minute: int = 60
+    login_per_minute: int = 10
+
+
+class AuthSettings(BaseModel):
+    session_hours: int = 12
+    # Set when served over HTTPS so cookies are only sent over TLS.
+    secure_cookies: bool = False
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RELAIS_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    database_url: str = "sqlite+aiosqlite:///var/relais.db"
+    redis_url: str | None = None
+    # Signs visitor tokens. Generated per process when unset, which suits one demo process but
+    # invalidates visitor tokens on restart: set it in production, the same for every process.
+    secret_key: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
+    public_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+    default_team: str = "Support"
+
+    widget: WidgetSettings = Field(default_factory=WidgetSettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
+    attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)
+    rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

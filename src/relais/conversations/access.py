@@ -1,0 +1,22 @@
+"""The one access check for everything that returns conversation data.
+
+REST endpoints, WebSocket frames, replay after a reconnect, attachments and transcripts all call
+``can_read``; nothing else decides who sees a conversation.
+"""
+
+from __future__ import annotations
+
+from relais.conversations.schemas import ConversationRef
+from relais.identity.principals import AgentPrincipal, Principal, VisitorPrincipal
+
+
+def can_read(principal: Principal, ref: ConversationRef) -> bool:
+    if isinstance(principal, VisitorPrincipal):
+        return ref.visitor_id is not None and ref.visitor_id == principal.visitor_id
+    return _agent_can_read(principal, ref)
+
+
+def _agent_can_read(agent: AgentPrincipal, ref: ConversationRef) -> bool:
+    return (
+        agent.sees_everything or ref.assignee_id == agent.agent_id or ref.team_id in agent.team_ids
+    )

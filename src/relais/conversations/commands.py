@@ -1,0 +1,72 @@
+"""The chat commands both entry points run (REST endpoints and WebSocket frames), each in one
+transaction, so that a message posted over either path goes through exactly the same checks."""
+
+from __future__ import annotations
+
+from relais.conversations.events import Typing
+from relais.conversations.repository import get_readable, open_conversation_of, ref_of
+from relais.conversations.schemas import ConversationRef, MessageOut
+from relais.conversations.service import (
+    Assigner,
+    check_visitor,
+    do_mark_read,
+    do_post_message,
+    do_start_conversation,
+)
+from relais.core.db import Database
+from relais.identity.principals import Principal, VisitorPrincipal
+
+
+async def post_message(
+    db: Database,
+    principal: Principal,
+    conversation_id: str | None,
+    *,
+    client_id: str,
+    body: str,
+    attachment_ids: list[str],
+    max_chars: int,
+    team_id: str,
+    assigner: Assigner,
+) -> tuple[MessageOut, bool]:
+    """Post to a conversation; a visitor with no conversation id starts (or reuses) one."""
+    async with db.transaction() as uow:
+        if conversation_id is None:
+            visitor = check_visitor(principal)
+            conversation, _ = await do_start_conversation(
+                uow, visitor, team_id=team_id, assigner=assigner
+            )
+        else:
+            conversation = await get_readable(uow.session, principal, conversation_id)
+        return await do_post_message(
+            uow,
+            principal,
+            conversation,
+            client_id=client_id,
+            body=body,
+            attachment_ids=attachment_ids,
+            max_chars=max_chars,
+        )
+
+
+async def mark_read(db: Database, principal: Principal, conversation_id: str, seq: int) -> None:
+    async with db.transaction() as uow:
+        conversation = await get_readable(uow.session, principal, conversation_id)
+        await do_mark_read(uow, principal, conversation, seq)
+
+
+async def typing_event(
+    db: Database, principal: Principal, conversation_id: str, typing: bool, author_name: str | None
+) -> Typing:
+    """Typing is not stored: check access, then the caller publishes the event directly."""
+    async with db.transaction(write=False) as uow:
+        conversation = await get_readable(uow.session, principal, conversation_id)
+    return Typing(
+        ref=ref_of(conversation), author_kind=principal.kind, author_name=author_name, typing=typing
+    )
+
+
+async def open_ref_of(db: Database, visitor: VisitorPrincipal) -> ConversationRef | None:
+    async with db.transaction(write=False) as uow:
+        conversation = await open_conversation_of(uow.session, visitor.visitor_id)
+        return ref_of(conversation) if conversation else None

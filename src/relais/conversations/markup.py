@@ -1,0 +1,33 @@
+"""Message bodies to safe HTML: a small Markdown subset, then an allow-list sanitizer.
+
+Raw HTML typed by a person is never interpreted: Markdown runs with ``html=False`` so ``<img …>``
+becomes the text "<img …>"; nh3 then removes anything outside the allow-list, a second line of
+defence should the renderer ever emit something unexpected.
+"""
+
+from __future__ import annotations
+
+import nh3
+from markdown_it import MarkdownIt
+
+_md = MarkdownIt("zero", {"html": False, "breaks": True, "linkify": False}).enable(
+    ["emphasis", "backticks", "link", "list", "blockquote", "fence", "newline", "escape"]
+)
+
+_TAGS = {"p", "br", "em", "strong", "code", "pre", "a", "ul", "ol", "li", "blockquote"}
+_ATTRIBUTES = {"a": {"href"}}
+_SCHEMES = {"http", "https", "mailto"}
+
+
+def render(body: str) -> str:
+    html = _md.render(body)
+    return str(
+        nh3.clean(
+            html,
+            tags=_TAGS,
+            attributes=_ATTRIBUTES,
+            url_schemes=_SCHEMES,
+            link_rel="noopener noreferrer nofollow",
+            set_tag_attribute_values={"a": {"target": "_blank"}},
+        )
+    ).strip()

@@ -1,0 +1,324 @@
+"""Writes to conversations: ``check_*`` authorises and validates, ``do_*`` writes and emits.
+
+Every ``do_*`` runs inside a unit of work; its events are published once that commits.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from relais.contacts.models import Contact, Visitor
+from relais.conversations import markup
+from relais.conversations.domain import IllegalTransition, InvalidBody, clean_body, transition
+from relais.conversations.events import ConversationChanged, MessageCreated, ReadUpTo
+from relais.conversations.models import Attachment, Conversation, Message, TranscriptRequest
+from relais.conversations.repository import (
+    conversation_out,
+    find_by_client_id,
+    message_out,
+    open_conversation_of,
+    ref_of,
+)
+from relais.conversations.schemas import MessageOut
+from relais.core.clock import utcnow
+from relais.core.db import UnitOfWork
+from relais.core.errors import Conflict, Forbidden, Invalid
+from relais.identity.models import Agent
+from relais.identity.principals import AgentPrincipal, Principal, VisitorPrincipal
+
+_SYSTEM_TEXT = {
+    "joined": {"en": "{name} joined the conversation.", "fr": "{name} a rejoint la conversation."},
+    "resolved": {"en": "The conversation was resolved.", "fr": "La conversation est terminée."},
+}
+
+
+class Assigner(Protocol):
+    """Chooses the agent for a new conversation (the ACD implements it; see relais.routing)."""
+
+    async def pick_agent(self, session: AsyncSession, *, team_id: str) -> Agent | None: ...
+
+
+async def _author_name(session: AsyncSession, principal: Principal) -> str | None:
+    if isinstance(principal, AgentPrincipal):
+        return principal.name
+    visitor = await session.get(Visitor, principal.visitor_id)
+    if visitor is None:
+        return None
+    if visitor.contact_id:
+        contact = await session.get(Contact, visitor.contact_id)
+        if contact and contact.name:
+            return contact.name
+    return visitor.claimed_name
+
+
+async def _visitor_lang(session: AsyncSession, conversation: Conversation) -> str:
+    if conversation.visitor_id is None:
+        return "en"
+    visitor = await session.get(Visitor, conversation.visitor_id)
+    return visitor.lang if visitor and visitor.lang in ("en", "fr") else "en"
+
+
+async def _next_seq(session: AsyncSession, conversation: Conversation, status: str) -> int:
+    # One UPDATE … RETURNING: the row lock (PostgreSQL) or the single writer (SQLite) orders
+    # concurrent senders, so sequences are gapless and unique per conversation.
+    now = utcnow()
+    seq = await session.scalar(
+        update(Conversation)
+        .where(Conversation.id == conversation.id)
+        .values(last_seq=Conversation.last_seq + 1, status=status, updated_at=now)
+        .returning(Conversation.last_seq)
+    )
+    assert isinstance(seq, int)
+    conversation.last_seq, conversation.status, conversation.updated_at = seq, status, now
+    return seq
+
+
+async def _insert_message(
+    uow: UnitOfWork,
+    conversation: Conversation,
+    *,
+    author_kind: str,
+    author_id: str | None,
+    author_name: str | None,
+    body: str,
+    client_id: str | None,
+    status: str,
+    attachments: list[Attachment] | None = None,
+) -> MessageOut:
+    seq = await _next_seq(uow.session, conversation, status)
+    message = Message(
+        conversation_id=conversation.id,
+        seq=seq,
+        client_id=client_id,
+        author_kind=author_kind,
+        author_id=author_id,
+        author_name=author_name,
+        body=body,
+        html=markup.render(body),
+    )
+    uow.session.add(message)
+    await uow.session.flush()
+    for attachment in attachments or []:
+        attachment.message_id = message.id
+    if author_kind == "visitor":
+        conversation.visitor_read_seq = seq
+    elif author_kind == "agent":
+        conversation.agent_read_seq = seq
+    out = message_out(message, attachments or [])
+    uow.emit(MessageCreated(ref=ref_of(conversation), message=out))
+    return out
+
+
+async def do_system_message(
+    uow: UnitOfWork, conversation: Conversation, key: str, **kw: str
+) -> None:
+    lang = await _visitor_lang(uow.session, conversation)
+    text = _SYSTEM_TEXT[key][lang].format(**kw)
+    await _insert_message(
+        uow,
+        conversation,
+        author_kind="system",
+        author_id=None,
+        author_name=None,
+        body=text,
+        client_id=None,
+        status=conversation.status,
+    )
+
+
+async def _claim_attachments(
+    session: AsyncSession, principal: Principal, conversation: Conversation, ids: list[str]
+) -> list[Attachment]:
+    if not ids:
+        return []
+    found = list(
+        (
+            await session.scalars(
+                select(Attachment).where(
+                    Attachment.id.in_(ids),
+                    Attachment.conversation_id == conversation.id,
+                    Attachment.uploader_kind == principal.kind,
+                    Attachment.uploader_id == principal.id,
+                    Attachment.message_id.is_(None),
+                )
+            )
+        ).all()
+    )
+    if len(found) != len(set(ids)):
+        raise Invalid("Unknown or already sent attachment.", code="attachment_not_found")
+    return found
+
+
+async def do_post_message(
+    uow: UnitOfWork,
+    principal: Principal,
+    conversation: Conversation,
+    *,
+    client_id: str,
+    body: str,
+    attachment_ids: list[str],
+    max_chars: int,
+) -> tuple[MessageOut, bool]:
+    """Post a message; returns (message, created). A known client id returns the first one."""
+    author_id = principal.id
+    existing = await find_by_client_id(
+        uow.session, conversation.id, principal.kind, author_id, client_id
+    )
+    if existing is not None:
+        return message_out(existing), False
+    try:
+        text = clean_body(body, max_chars=max_chars)
+    except InvalidBody as exc:
+        raise Invalid(str(exc), code="message_too_long") from exc
+    if not text and not attachment_ids:
+        raise Invalid("A message cannot be empty.", code="message_empty")
+    command = "visitor_message" if principal.kind == "visitor" else "agent_message"
+    try:
+        status = transition(conversation.status, command, conversation_id=conversation.id)  # type: ignore[arg-type]  # checked on write
+    except IllegalTransition as exc:
+        raise Conflict("This conversation is resolved.", code="conversation_resolved") from exc
+    attachments = await _claim_attachments(uow.session, principal, conversation, attachment_ids)
+    name = await _author_name(uow.session, principal)
+    try:
+        async with uow.session.begin_nested():
+            out = await _insert_message(
+                uow,
+                conversation,
+                author_kind=principal.kind,
+                author_id=author_id,
+                author_name=name,
+                body=text,
+                client_id=client_id,
+                status=status,
+                attachments=attachments,
+            )
+    except IntegrityError:
+        # The same client id won a race in another transaction: return that message.
+        uow.events.clear()
+        again = await find_by_client_id(
+            uow.session, conversation.id, principal.kind, author_id, client_id
+        )
+        if again is None:
+            raise
+        return message_out(again), False
+    return out, True
+
+
+async def do_assign(uow: UnitOfWork, conversation: Conversation, agent: Agent) -> None:
+    conversation.assignee_id = agent.id
+    conversation.updated_at = utcnow()
+    await uow.session.flush()
+    await do_system_message(uow, conversation, "joined", name=agent.name)
+    uow.emit(
+        ConversationChanged(
+            reason="assigned", conversation=await conversation_out(uow.session, conversation)
+        )
+    )
+
+
+async def do_start_conversation(
+    uow: UnitOfWork,
+    visitor: VisitorPrincipal,
+    *,
+    team_id: str,
+    assigner: Assigner,
+    reply_to_email: str | None = None,
+) -> tuple[Conversation, bool]:
+    """The visitor's conversation that is not resolved, created if there is none."""
+    session = uow.session
+    existing = await open_conversation_of(session, visitor.visitor_id)
+    if existing is not None:
+        return existing, False
+    row = await session.get(Visitor, visitor.visitor_id)
+    conversation = Conversation(
+        visitor_id=visitor.visitor_id,
+        contact_id=row.contact_id if row else None,
+        team_id=team_id,
+        reply_to_email=reply_to_email,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(conversation)
+            await session.flush()
+    except IntegrityError:
+        # Concurrent starts: the unique index on open conversations let exactly one through.
+        again = await open_conversation_of(session, visitor.visitor_id)
+        if again is None:
+            raise
+        return again, False
+    uow.emit(
+        ConversationChanged(
+            reason="created", conversation=await conversation_out(session, conversation)
+        )
+    )
+    agent = await assigner.pick_agent(session, team_id=team_id)
+    if agent is not None:
+        await do_assign(uow, conversation, agent)
+    return conversation, True
+
+
+def check_agent(principal: Principal) -> AgentPrincipal:
+    if not isinstance(principal, AgentPrincipal):
+        raise Forbidden("Only agents can do this.")
+    return principal
+
+
+def check_visitor(principal: Principal) -> VisitorPrincipal:
+    if not isinstance(principal, VisitorPrincipal):
+        raise Forbidden("Only the visitor can do this.")
+    return principal
+
+
+async def do_mark_read(
+    uow: UnitOfWork, principal: Principal, conversation: Conversation, seq: int
+) -> None:
+    seq = min(seq, conversation.last_seq)
+    if principal.kind == "visitor":
+        if seq <= conversation.visitor_read_seq:
+            return
+        conversation.visitor_read_seq = seq
+    else:
+        if seq <= conversation.agent_read_seq:
+            return
+        conversation.agent_read_seq = seq
+    uow.emit(ReadUpTo(ref=ref_of(conversation), reader_kind=principal.kind, seq=seq))
+
+
+async def do_resolve(uow: UnitOfWork, agent: AgentPrincipal, conversation: Conversation) -> None:
+    try:
+        status = transition(conversation.status, "resolve", conversation_id=conversation.id)  # type: ignore[arg-type]  # checked on write
+    except IllegalTransition as exc:
+        raise Conflict(
+            "This conversation is resolved already.", code="conversation_resolved"
+        ) from exc
+    conversation.status = status
+    conversation.resolved_at = conversation.updated_at = utcnow()
+    await uow.session.flush()
+    await do_system_message(uow, conversation, "resolved")
+    uow.emit(
+        ConversationChanged(
+            reason="resolved", conversation=await conversation_out(uow.session, conversation)
+        )
+    )
+
+
+async def do_rate(
+    uow: UnitOfWork, conversation: Conversation, score: int, comment: str | None
+) -> None:
+    if conversation.status != "resolved":
+        raise Conflict("A conversation can be rated once it is resolved.", code="not_resolved")
+    conversation.rating, conversation.rating_comment = score, comment
+    await uow.session.flush()
+    uow.emit(
+        ConversationChanged(
+            reason="rated", conversation=await conversation_out(uow.session, conversation)
+        )
+    )
+
+
+async def do_request_transcript(uow: UnitOfWork, conversation: Conversation, email: str) -> None:
+    uow.session.add(TranscriptRequest(conversation_id=conversation.id, email=email.strip().lower()))

@@ -1,0 +1,130 @@
+"""The database engine and the unit of work.
+
+One transaction per request or task. Events emitted inside a unit of work are published on the
+bus only after the commit succeeds, and dropped on rollback
+(docs/decisions/0002-events-after-commit.md).
+
+SQLite allows one writer at a time; instead of letting concurrent writers fail with "database is
+locked", write transactions in a SQLite process queue on one asyncio lock. PostgreSQL needs no such
+lock. Readers never wait (WAL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from relais.core.bus import Bus, Event
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def create_engine(url: str) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+
+
+class UnitOfWork:
+    """A session plus the events to publish once it commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.events: list[Event] = []
+
+    def emit(self, event: Event) -> None:
+        self.events.append(event)
+
+
+class Database:
+    def __init__(self, url: str, bus: Bus) -> None:
+        self.url = url
+        self.engine = create_engine(url)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.bus = bus
+        self._write_lock = asyncio.Lock() if url.startswith("sqlite") else None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self._write_lock is not None
+
+    @asynccontextmanager
+    async def transaction(self, *, write: bool = True) -> AsyncIterator[UnitOfWork]:
+        """One transaction; commit on success, then publish its events."""
+        async with self._maybe_locked(write), self.sessions() as session:
+            uow = UnitOfWork(session)
+            try:
+                yield uow
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+        if uow.events:
+            await self.bus.publish_many(uow.events)
+
+    @asynccontextmanager
+    async def _maybe_locked(self, write: bool) -> AsyncIterator[None]:
+        if write and self._write_lock is not None:
+            async with self._write_lock:
+                yield
+        else:
+            yield
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,102 @@
+"""Demo data: a team, agents, and a known customer with history (for the screen pop)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from relais.config import Settings
+from relais.contacts.models import Contact, Visitor
+from relais.conversations import markup
+from relais.conversations.models import Conversation, Message
+from relais.core.bus import MemoryBus
+from relais.core.clock import utcnow
+from relais.core.db import Database
+from relais.identity.models import Agent
+from relais.identity.service import do_create_agent, get_or_create_team
+
+DEMO_PASSWORD = "relais-demo"  # noqa: S105  # the demo's published password
+DEMO_IDENTITY_SECRET = "demo-shop-identity-secret"  # noqa: S105  # the demo shop's key
+
+AGENTS = [
+    ("alice@relais.example", "Alice Durand", "agent", ["Support"]),
+    ("bruno@relais.example", "Bruno Leroy", "agent", ["Support"]),
+    ("sam@relais.example", "Sam Supervisor", "supervisor", ["Support"]),
+    ("admin@relais.example", "Admin", "admin", ["Support"]),
+]
+
+
+async def seed(settings: Settings) -> list[tuple[str, str]]:
+    """Create the demo data once; running it again changes nothing."""
+    db = Database(settings.database_url, MemoryBus())
+    try:
+        async with db.transaction() as uow:
+            session = uow.session
+            team = await get_or_create_team(session, settings.default_team)
+            for email, name, role, teams in AGENTS:
+                if await session.scalar(select(Agent.id).where(Agent.email == email)) is None:
+                    await do_create_agent(
+                        session,
+                        email=email,
+                        name=name,
+                        password=DEMO_PASSWORD,
+                        role=role,
+                        teams=teams,
+                    )
+            if (
+                await session.scalar(
+                    select(Contact.id).where(Contact.external_id == "shop-claire-martin")
+                )
+                is None
+            ):
+                contact = Contact(
+                    external_id="shop-claire-martin",
+                    name="Claire Martin",
+                    emails=["claire-martin@example.com"],
+                    phones=["+33612345678"],
+                    attributes={"tier": "gold", "orders": 7},
+                )
+                session.add(contact)
+                await session.flush()
+                visitor = Visitor(contact_id=contact.id, lang="fr")
+                session.add(visitor)
+                await session.flush()
+                then = utcnow() - timedelta(days=12)
+                past = Conversation(
+                    visitor_id=visitor.id,
+                    contact_id=contact.id,
+                    team_id=team.id,
+                    status="resolved",
+                    last_seq=2,
+                    created_at=then,
+                    updated_at=then,
+                    resolved_at=then,
+                    rating=5,
+                    subject="Delivery date",
+                )
+                session.add(past)
+                await session.flush()
+                for seq, kind, name, body in [
+                    (1, "visitor", "Claire Martin", "Bonjour, quand arrive ma commande ?"),
+                    (
+                        2,
+                        "agent",
+                        "Alice Durand",
+                        "Bonjour Claire, elle part demain, livraison jeudi.",
+                    ),
+                ]:
+                    session.add(
+                        Message(
+                            conversation_id=past.id,
+                            seq=seq,
+                            author_kind=kind,
+                            author_name=name,
+                            body=body,
+                            html=markup.render(body),
+                            created_at=then,
+                        )
+                    )
+    finally:
+        await db.dispose()
+    return [(email, role) for email, _, role, _ in AGENTS]

@@ -1,0 +1,140 @@
+"""Agents: creating them, logging in and out, resolving a session cookie to a principal."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import cast
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from relais.core.clock import utcnow
+from relais.core.errors import Conflict, Invalid, NotAuthenticated
+from relais.identity.models import Agent, AgentSession, AgentTeam, Team
+from relais.identity.passwords import hash_password, verify_password
+from relais.identity.principals import AgentPrincipal, Role
+from relais.identity.schemas import AgentOut
+
+ROLES: tuple[Role, ...] = ("agent", "supervisor", "admin")
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def agent_out(agent: Agent) -> AgentOut:
+    return AgentOut(
+        id=agent.id,
+        email=agent.email,
+        name=agent.name,
+        role=agent.role,
+        presence=agent.presence,
+        presence_reason=agent.presence_reason,
+        team_ids=[t.id for t in agent.teams],
+    )
+
+
+def principal_of(agent: Agent) -> AgentPrincipal:
+    role = cast(Role, agent.role)  # do_create_agent admits only ROLES
+    return AgentPrincipal(
+        agent_id=agent.id,
+        name=agent.name,
+        role=role,
+        team_ids=frozenset(t.id for t in agent.teams),
+    )
+
+
+async def get_or_create_team(session: AsyncSession, name: str) -> Team:
+    team = await session.scalar(select(Team).where(Team.name == name))
+    if team is None:
+        team = Team(name=name)
+        session.add(team)
+        await session.flush()
+    return team
+
+
+async def do_create_agent(
+    session: AsyncSession,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: str = "agent",
+    teams: list[str] | None = None,
+    max_chats: int = 3,
+) -> Agent:
+    email = email.strip().lower()
+    if role not in ROLES:
+        raise Invalid(f"Role must be one of {', '.join(ROLES)}.")
+    if len(password) < 8:
+        raise Invalid("A password needs at least 8 characters.")
+    if await session.scalar(select(Agent.id).where(Agent.email == email)):
+        raise Conflict(f"An agent with e-mail {email} exists already.")
+    agent = Agent(
+        email=email,
+        name=name,
+        password_hash=hash_password(password),
+        role=role,
+        max_chats=max_chats,
+    )
+    session.add(agent)
+    await session.flush()
+    for team_name in teams or []:
+        team = await get_or_create_team(session, team_name)
+        session.add(AgentTeam(agent_id=agent.id, team_id=team.id))
+    await session.flush()
+    await session.refresh(agent, ["teams"])
+    return agent
+
+
+async def check_login(session: AsyncSession, email: str, password: str) -> Agent:
+    agent = await session.scalar(select(Agent).where(Agent.email == email.strip().lower()))
+    ok = verify_password(agent.password_hash if agent else None, password)
+    if agent is None or not ok or not agent.active:
+        raise NotAuthenticated("Wrong e-mail or password.", code="bad_credentials")
+    return agent
+
+
+async def do_open_session(session: AsyncSession, agent: Agent, *, hours: int) -> tuple[str, str]:
+    """A new login session: returns (cookie token, CSRF token)."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    now = utcnow()
+    # Expired sessions of this agent go when a new one opens; nothing else needs a sweeper.
+    await session.execute(
+        delete(AgentSession).where(AgentSession.agent_id == agent.id, AgentSession.expires_at < now)
+    )
+    session.add(
+        AgentSession(
+            token_hash=_digest(token),
+            agent_id=agent.id,
+            csrf_token=csrf,
+            expires_at=now + timedelta(hours=hours),
+        )
+    )
+    return token, csrf
+
+
+async def do_close_session(session: AsyncSession, token: str) -> None:
+    await session.execute(delete(AgentSession).where(AgentSession.token_hash == _digest(token)))
+
+
+async def agent_for_session(session: AsyncSession, token: str) -> tuple[Agent, str]:
+    """The agent of a session cookie and the session's CSRF token, or NotAuthenticated."""
+    row = await session.get(AgentSession, _digest(token))
+    if row is None or row.expires_at < utcnow():
+        raise NotAuthenticated("Your session has ended; log in again.")
+    agent = await session.get(Agent, row.agent_id)
+    if agent is None or not agent.active:
+        raise NotAuthenticated("Your session has ended; log in again.")
+    return agent, row.csrf_token
+
+
+async def any_agent_available(session: AsyncSession) -> bool:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Agent)
+        .where(Agent.presence == "available", Agent.active.is_(True))
+    )
+    return bool(count)

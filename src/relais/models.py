@@ -1,0 +1,11 @@
+"""Imports every table so that metadata is complete (Alembic, tests)."""
+
+from __future__ import annotations
+
+
+def load_all_models() -> None:
+    from relais.contacts import models as _contacts
+    from relais.conversations import models as _conversations
+    from relais.identity import models as _identity
+
+    del _contacts, _conversations, _identity

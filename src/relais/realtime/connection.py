@@ -1,0 +1,100 @@
+"""One client's WebSocket: an outbox with a bound, a per-connection sequence, and de-duplication.
+
+Fan-out never waits on a socket: frames go into a bounded queue that a writer task drains. A
+client too slow to keep up is disconnected (close code 1013) and resumes from the store when it
+reconnects, so one slow client cannot stall the others nor make the server's memory grow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Protocol
+
+from relais.identity.principals import Principal
+
+log = logging.getLogger(__name__)
+
+TOO_SLOW = 1013
+
+
+class Socket(Protocol):
+    async def send_text(self, data: str) -> None: ...
+    async def close(self, code: int = 1000, reason: str | None = None) -> None: ...
+
+
+class Connection:
+    def __init__(self, socket: Socket, principal: Principal, *, max_outbox: int) -> None:
+        self.socket = socket
+        self.principal = principal
+        self.seq = 0
+        # Latest message seq delivered per conversation: replay and live delivery overlap while
+        # a connection resumes, and this keeps each message to one delivery.
+        self.cursors: dict[str, int] = {}
+        self._outbox: asyncio.Queue[str | None] = asyncio.Queue(maxsize=max_outbox)
+        self._held: list[tuple[str, str | None, int]] | None = []  # held while replaying
+        self.closed = False
+        self.too_slow = False
+
+    # Frame bodies are JSON objects serialised once per event; the per-connection sequence is
+    # spliced in front, so a fan-out to N clients costs N string joins, not N serialisations.
+    def push(self, body: str, *, conversation_id: str | None = None, message_seq: int = 0) -> None:
+        if self.closed:
+            return
+        if self._held is not None:
+            self._held.append((body, conversation_id, message_seq))
+            return
+        self._deliver(body, conversation_id, message_seq)
+
+    def push_now(self, body: str) -> None:
+        """Deliver even while replaying (the replay itself uses this)."""
+        self._deliver(body, None, 0)
+
+    def push_message(self, body: str, conversation_id: str, message_seq: int) -> None:
+        self._deliver(body, conversation_id, message_seq)
+
+    def release(self) -> None:
+        """End of replay: deliver what arrived meanwhile, minus what the replay already sent."""
+        held, self._held = self._held or [], None
+        for body, conversation_id, message_seq in held:
+            self._deliver(body, conversation_id, message_seq)
+
+    def _deliver(self, body: str, conversation_id: str | None, message_seq: int) -> None:
+        if self.closed:
+            return
+        if conversation_id is not None and message_seq:
+            if message_seq <= self.cursors.get(conversation_id, 0):
+                return
+            self.cursors[conversation_id] = message_seq
+        self.seq += 1
+        text = f'{{"seq":{self.seq},{body[1:]}'
+        try:
+            self._outbox.put_nowait(text)
+        except asyncio.QueueFull:
+            log.warning(
+                "closing a connection of %s %s: too slow", self.principal.kind, self.principal.id
+            )
+            self.closed = self.too_slow = True
+            with contextlib.suppress(asyncio.QueueEmpty, asyncio.QueueFull):
+                self._outbox.get_nowait()
+                self._outbox.put_nowait(None)
+
+    def send_ready(self, body: str) -> None:
+        """The first frame, with seq 0, before anything else."""
+        self._outbox.put_nowait(f'{{"seq":0,{body[1:]}')
+
+    def close(self) -> None:
+        self.closed = True
+        with contextlib.suppress(asyncio.QueueFull):
+            self._outbox.put_nowait(None)
+
+    async def write_loop(self) -> None:
+        while True:
+            text = await self._outbox.get()
+            if text is None:
+                break
+            await self.socket.send_text(text)
+        if self.too_slow:
+            with contextlib.suppress(Exception):
+                await self.socket.close(TOO_SLOW, "too slow; reconnect and resume")

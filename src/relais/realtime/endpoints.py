@@ -1,0 +1,260 @@
+"""The WebSocket endpoint: authenticate, resume, then read client frames until the end."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+
+from relais.channels.chat.page_views import record_page
+from relais.contacts.models import Visitor
+from relais.conversations import commands
+from relais.conversations.models import Conversation
+from relais.conversations.repository import conversations_out, messages_after, readable_by
+from relais.core.errors import AppError
+from relais.deps import SESSION_COOKIE
+from relais.identity.principals import AgentPrincipal, Principal, VisitorPrincipal
+from relais.identity.service import agent_for_session, any_agent_available, principal_of
+from relais.identity.tokens import InvalidToken, read_visitor_token
+from relais.realtime.connection import Connection
+from relais.realtime.frames import Hello, Page, Ping, Read, Send, TypingFrame, client_frame
+from relais.runtime import Runtime
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+UNAUTHORIZED, FORBIDDEN_ORIGIN, POLICY = 4401, 4403, 1008
+MAX_BAD_FRAMES = 20
+HELLO_TIMEOUT_S = 10.0
+
+
+def _dumps(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, separators=(",", ":"), default=str)
+
+
+def _error(code: str, message: str, ref: str | None = None) -> str:
+    return _dumps({"type": "error", "code": code, "message": message, "ref": ref})
+
+
+@router.websocket("/ws")
+async def websocket(ws: WebSocket) -> None:
+    runtime: Runtime = ws.app.state.runtime
+    origin = ws.headers.get("origin")
+    await ws.accept()
+    try:
+        raw = await asyncio.wait_for(ws.receive_text(), HELLO_TIMEOUT_S)
+        hello = client_frame.validate_json(raw)
+    except (TimeoutError, ValidationError, KeyError, WebSocketDisconnect):
+        await _close(ws, UNAUTHORIZED, "send hello first")
+        return
+    if not isinstance(hello, Hello):
+        await _close(ws, UNAUTHORIZED, "send hello first")
+        return
+    principal, refusal = await _authenticate(runtime, ws, hello, origin)
+    if principal is None:
+        await _close(ws, *refusal)
+        return
+    conn = Connection(ws, principal, max_outbox=runtime.settings.chat.max_outbox_frames)
+    writer = asyncio.create_task(conn.write_loop())
+    runtime.gateway.add(conn)
+    try:
+        await _ready_and_replay(runtime, conn, hello.cursors)
+        await _read_loop(runtime, ws, conn)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        runtime.gateway.remove(conn)
+        conn.close()
+        with contextlib.suppress(Exception):
+            await writer
+
+
+async def _close(ws: WebSocket, code: int, reason: str) -> None:
+    with contextlib.suppress(Exception):
+        await ws.close(code, reason)
+
+
+async def _authenticate(
+    runtime: Runtime, ws: WebSocket, hello: Hello, origin: str | None
+) -> tuple[Principal | None, tuple[int, str]]:
+    settings = runtime.settings
+    if hello.token is not None:
+        if origin is not None and origin not in settings.widget.allowed_origins:
+            return None, (FORBIDDEN_ORIGIN, "origin not allowed")
+        try:
+            visitor_id = read_visitor_token(settings.secret_key, hello.token)
+        except InvalidToken:
+            return None, (UNAUTHORIZED, "invalid token")
+        async with runtime.db.transaction(write=False) as uow:
+            if await uow.session.get(Visitor, visitor_id) is None:
+                return None, (UNAUTHORIZED, "invalid token")
+        return VisitorPrincipal(visitor_id), (0, "")
+    # Agents: the session cookie. A browser sends cookies to any site's WebSocket, so the origin
+    # must be the desk's own (cross-site WebSocket hijacking).
+    if origin is not None and origin != settings.public_url.rstrip("/"):
+        return None, (FORBIDDEN_ORIGIN, "origin not allowed")
+    token = ws.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None, (UNAUTHORIZED, "not logged in")
+    try:
+        async with runtime.db.transaction(write=False) as uow:
+            agent, _ = await agent_for_session(uow.session, token)
+            return principal_of(agent), (0, "")
+    except AppError:
+        return None, (UNAUTHORIZED, "session ended")
+
+
+async def _ready_and_replay(runtime: Runtime, conn: Connection, cursors: dict[str, int]) -> None:
+    """Ready first, then what the client missed, from the store; live frames wait meanwhile."""
+    p = conn.principal
+    async with runtime.db.transaction(write=False) as uow:
+        session = uow.session
+        ready: dict[str, Any] = {
+            "type": "ready",
+            "heartbeat_s": runtime.settings.chat.heartbeat_seconds,
+        }
+        if isinstance(p, VisitorPrincipal):
+            ready["principal"] = {"kind": "visitor", "id": p.visitor_id, "name": None}
+            ready["agents_online"] = await any_agent_available(session)
+            query = readable_by(p).order_by(Conversation.created_at.desc()).limit(20)
+        else:
+            ready["principal"] = {"kind": "agent", "id": p.agent_id, "name": p.name}
+            query = _agent_active(p)
+        conn.send_ready(_dumps(ready))
+        conversations = list((await session.scalars(query)).all())
+        for conversation in await conversations_out(session, conversations):
+            conn.push_now(
+                _dumps(
+                    {
+                        "type": "conversation",
+                        "reason": "sync",
+                        "conversation": conversation.model_dump(mode="json"),
+                    }
+                )
+            )
+            after = cursors.get(conversation.id)
+            if after is None and conversation.status == "resolved":
+                conn.cursors.setdefault(conversation.id, conversation.last_seq)
+                continue
+            for message in await messages_after(session, conversation.id, after or 0, 500):
+                conn.push_message(
+                    _dumps({"type": "message", "message": message.model_dump(mode="json")}),
+                    conversation.id,
+                    message.seq,
+                )
+            conn.cursors.setdefault(conversation.id, after or 0)
+    conn.release()
+
+
+def _agent_active(agent: AgentPrincipal) -> Any:
+    query = readable_by(agent).where(Conversation.status != "resolved")
+    if not agent.sees_everything:
+        # Its own, and those of its teams that wait for somebody.
+        query = query.where(
+            (Conversation.assignee_id == agent.agent_id) | Conversation.assignee_id.is_(None)
+        )
+    return query.order_by(Conversation.updated_at.desc()).limit(200)
+
+
+async def _read_loop(runtime: Runtime, ws: WebSocket, conn: Connection) -> None:
+    bad = 0
+    max_bytes = runtime.settings.chat.max_frame_bytes
+    while not conn.closed:
+        message = await ws.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        raw = message.get("text")
+        if raw is None:
+            conn.push(_error("binary_not_supported", "Frames are JSON text."))
+            bad += 1
+        elif len(raw) > max_bytes:
+            conn.push(_error("frame_too_large", f"A frame can be at most {max_bytes} bytes."))
+            bad += 1
+        else:
+            try:
+                frame = client_frame.validate_json(raw)
+            except ValidationError as exc:
+                code = "malformed" if _is_json_error(exc) else "invalid_frame"
+                conn.push(_error(code, _first_error(exc)))
+                bad += 1
+            else:
+                await _handle(runtime, conn, frame)
+        if bad > MAX_BAD_FRAMES:
+            await _close(ws, POLICY, "too many bad frames")
+            return
+
+
+def _is_json_error(exc: ValidationError) -> bool:
+    return any(e["type"] == "json_invalid" for e in exc.errors())
+
+
+def _first_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(x) for x in first.get("loc", ()))
+    return f"{where}: {first['msg']}" if where else str(first["msg"])
+
+
+async def _handle(runtime: Runtime, conn: Connection, frame: Any) -> None:
+    p = conn.principal
+    try:
+        if isinstance(frame, Send):
+            message, _ = await commands.post_message(
+                runtime.db,
+                p,
+                frame.conversation_id,
+                client_id=frame.client_id,
+                body=frame.body,
+                attachment_ids=frame.attachment_ids,
+                max_chars=runtime.settings.chat.max_message_chars,
+                team_id=runtime.default_team_id,
+                assigner=runtime.assigner,
+            )
+            conn.push(
+                _dumps(
+                    {
+                        "type": "ack",
+                        "ref": frame.ref,
+                        "ok": True,
+                        "message": message.model_dump(mode="json"),
+                    }
+                )
+            )
+        elif isinstance(frame, TypingFrame):
+            name = p.name if isinstance(p, AgentPrincipal) else None
+            event = await commands.typing_event(
+                runtime.db, p, frame.conversation_id, frame.typing, name
+            )
+            await runtime.bus.publish(event)
+        elif isinstance(frame, Read):
+            await commands.mark_read(runtime.db, p, frame.conversation_id, frame.seq)
+        elif isinstance(frame, Page):
+            if not isinstance(p, VisitorPrincipal):
+                raise AppError("Only visitors report pages.", code="not_a_visitor")
+            await record_page(runtime.db, p, frame.url, frame.title)
+        elif isinstance(frame, Ping):
+            conn.push(_dumps({"type": "pong", "ref": frame.ref}))
+        elif isinstance(frame, Hello):
+            conn.push(_error("already_ready", "hello is sent once."))
+    except AppError as exc:
+        ref = getattr(frame, "ref", None)
+        if isinstance(frame, Send):
+            conn.push(
+                _dumps(
+                    {
+                        "type": "ack",
+                        "ref": ref,
+                        "ok": False,
+                        "error": {"code": exc.code, "message": exc.message},
+                    }
+                )
+            )
+        else:
+            conn.push(_error(exc.code, exc.message, ref))
+    except Exception:
+        log.exception("frame %s failed", type(frame).__name__)
+        conn.push(_error("internal", "Something went wrong; try again."))

@@ -1,0 +1,212 @@
+"""The WebSocket gateway: which local connection receives which event.
+
+Every process runs one gateway subscribed to the bus. Connections are indexed by visitor, by
+agent and by team, so an event costs a few dictionary look-ups and one serialisation, whatever the
+number of connections. Each candidate still passes ``can_read``: the index picks, the access check
+decides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import select
+
+from relais.conversations.access import can_read
+from relais.conversations.events import (
+    ConversationChanged,
+    MessageCreated,
+    ReadUpTo,
+    Typing,
+    VisitorPageViewed,
+)
+from relais.conversations.models import Conversation
+from relais.conversations.schemas import ConversationRef
+from relais.core.bus import Event
+from relais.core.db import Database
+from relais.identity.events import AgentPresenceChanged
+from relais.identity.principals import VisitorPrincipal
+from relais.realtime.connection import Connection
+
+log = logging.getLogger(__name__)
+
+
+def _dumps(obj: dict[str, object]) -> str:
+    return json.dumps(obj, separators=(",", ":"), default=str)
+
+
+class Gateway:
+    def __init__(self, db: Database, *, heartbeat_s: float) -> None:
+        self._db = db
+        self._heartbeat_s = heartbeat_s
+        self._by_visitor: dict[str, set[Connection]] = defaultdict(set)
+        self._by_agent: dict[str, set[Connection]] = defaultdict(set)
+        self._by_team: dict[str, set[Connection]] = defaultdict(set)
+        self._all_seeing: set[Connection] = set()
+        self._visitors: set[Connection] = set()
+        self._agents_online: bool | None = None
+        self._heartbeat_task: asyncio.Task[None] | None = None
+
+    # -- registry ---------------------------------------------------------------------------
+
+    def add(self, conn: Connection) -> None:
+        p = conn.principal
+        if isinstance(p, VisitorPrincipal):
+            self._by_visitor[p.visitor_id].add(conn)
+            self._visitors.add(conn)
+            return
+        self._by_agent[p.agent_id].add(conn)
+        for team_id in p.team_ids:
+            self._by_team[team_id].add(conn)
+        if p.sees_everything:
+            self._all_seeing.add(conn)
+
+    def remove(self, conn: Connection) -> None:
+        p = conn.principal
+        if isinstance(p, VisitorPrincipal):
+            _discard(self._by_visitor, p.visitor_id, conn)
+            self._visitors.discard(conn)
+            return
+        _discard(self._by_agent, p.agent_id, conn)
+        for team_id in p.team_ids:
+            _discard(self._by_team, team_id, conn)
+        self._all_seeing.discard(conn)
+
+    @property
+    def connection_count(self) -> int:
+        return len(self._visitors) + sum(len(s) for s in self._by_agent.values())
+
+    def _recipients(self, ref: ConversationRef, *, whole_team: bool) -> Iterable[Connection]:
+        found: set[Connection] = set()
+        if ref.visitor_id:
+            found |= self._by_visitor.get(ref.visitor_id, set())
+        if ref.assignee_id:
+            found |= self._by_agent.get(ref.assignee_id, set())
+        # The team sees changes of its conversations (lists, queue) and everything of one no
+        # agent holds yet; once assigned, messages go to the assignee (and supervisors) only.
+        if whole_team or ref.assignee_id is None:
+            found |= self._by_team.get(ref.team_id, set())
+        found |= self._all_seeing
+        return [c for c in found if can_read(c.principal, ref)]
+
+    # -- events -----------------------------------------------------------------------------
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, MessageCreated):
+            body = _dumps({"type": "message", "message": event.message.model_dump(mode="json")})
+            for conn in self._recipients(event.ref, whole_team=False):
+                conn.push(body, conversation_id=event.ref.id, message_seq=event.message.seq)
+        elif isinstance(event, ConversationChanged):
+            body = _dumps(
+                {
+                    "type": "conversation",
+                    "reason": event.reason,
+                    "conversation": event.conversation.model_dump(mode="json"),
+                }
+            )
+            for conn in self._recipients(event.ref, whole_team=True):
+                conn.cursors.setdefault(event.ref.id, 0)
+                conn.push(body)
+        elif isinstance(event, Typing):
+            body = _dumps(
+                {
+                    "type": "typing",
+                    "conversation_id": event.ref.id,
+                    "author_kind": event.author_kind,
+                    "author_name": event.author_name,
+                    "typing": event.typing,
+                }
+            )
+            for conn in self._recipients(event.ref, whole_team=False):
+                if conn.principal.kind != event.author_kind:
+                    conn.push(body)
+        elif isinstance(event, ReadUpTo):
+            body = _dumps(
+                {
+                    "type": "read",
+                    "conversation_id": event.ref.id,
+                    "reader_kind": event.reader_kind,
+                    "seq": event.seq,
+                }
+            )
+            for conn in self._recipients(event.ref, whole_team=False):
+                conn.push(body)
+        elif isinstance(event, VisitorPageViewed):
+            body = _dumps(
+                {
+                    "type": "visitor_page",
+                    "conversation_id": event.ref.id,
+                    "visitor_id": event.ref.visitor_id,
+                    "url": event.url,
+                    "title": event.title,
+                    "at": event.at.isoformat(),
+                }
+            )
+            for conn in self._recipients(event.ref, whole_team=False):
+                if conn.principal.kind == "agent":
+                    conn.push(body)
+        elif isinstance(event, AgentPresenceChanged):
+            self._on_presence(event)
+
+    def _on_presence(self, event: AgentPresenceChanged) -> None:
+        body = _dumps({"type": "presence", "agent_id": event.agent_id, "presence": event.presence})
+        agents: set[Connection] = set(self._all_seeing) | self._by_agent.get(event.agent_id, set())
+        for team_id in event.team_ids:
+            agents |= self._by_team.get(team_id, set())
+        for conn in agents:
+            conn.push(body)
+        if event.agents_online != self._agents_online:
+            self._agents_online = event.agents_online
+            visitor_body = _dumps({"type": "presence", "agents_online": event.agents_online})
+            for conn in self._visitors:
+                conn.push(visitor_body)
+
+    # -- heartbeats -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._heartbeat_task = asyncio.create_task(self._heartbeats(), name="ws-heartbeats")
+
+    async def stop(self) -> None:
+        if self._heartbeat_task:
+            self._heartbeat_task.cancel()
+        for conn in list(self._visitors) + [c for s in self._by_agent.values() for c in s]:
+            conn.close()
+
+    async def _heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(self._heartbeat_s)
+            try:
+                await self.beat()
+            except Exception:
+                log.exception("heartbeat failed")
+
+    async def beat(self) -> None:
+        """Send every client the store's latest seq of its conversations: one query for all,
+        so that a client that silently missed an event notices and fetches the range."""
+        conns = list(self._visitors) + [c for s in self._by_agent.values() for c in s]
+        wanted = {cid for c in conns for cid in c.cursors}
+        latest: dict[str, int] = {}
+        ids = list(wanted)
+        async with self._db.transaction(write=False) as uow:
+            for i in range(0, len(ids), 500):
+                rows = await uow.session.execute(
+                    select(Conversation.id, Conversation.last_seq).where(
+                        Conversation.id.in_(ids[i : i + 500])
+                    )
+                )
+                latest.update({row.id: row.last_seq for row in rows})
+        for conn in conns:
+            cursors = {cid: latest[cid] for cid in conn.cursors if cid in latest}
+            conn.push_now(_dumps({"type": "heartbeat", "cursors": cursors}))
+
+
+def _discard(index: dict[str, set[Connection]], key: str, conn: Connection) -> None:
+    bucket = index.get(key)
+    if bucket is not None:
+        bucket.discard(conn)
+        if not bucket:
+            del index[key]

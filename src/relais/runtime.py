@@ -1,0 +1,28 @@
+"""What a running process holds, built once by the composition root (app.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from relais.config import Settings
+from relais.conversations.service import Assigner
+from relais.core.bus import Bus
+from relais.core.db import Database
+from relais.core.ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from relais.conversations.attachments import AttachmentStore
+    from relais.realtime.gateway import Gateway
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    bus: Bus
+    assigner: Assigner
+    limiter: RateLimiter
+    gateway: Gateway
+    attachments: AttachmentStore
+    default_team_id: str = ""
