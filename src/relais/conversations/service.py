@@ -208,16 +208,16 @@ async def do_post_message(
     return out, True
 
 
-async def do_assign(uow: UnitOfWork, conversation: Conversation, agent: Agent) -> None:
+async def do_assign(
+    uow: UnitOfWork, conversation: Conversation, agent: Agent, *, announce: bool = True
+) -> None:
     conversation.assignee_id = agent.id
     conversation.updated_at = utcnow()
     await uow.session.flush()
     await do_system_message(uow, conversation, "joined", name=agent.name)
-    uow.emit(
-        ConversationChanged(
-            reason="assigned", conversation=await conversation_out(uow.session, conversation)
-        )
-    )
+    if announce:
+        out = await conversation_out(uow.session, conversation)
+        uow.emit(ConversationChanged(reason="assigned", conversation=out))
 
 
 async def do_start_conversation(
@@ -250,14 +250,15 @@ async def do_start_conversation(
         if again is None:
             raise
         return again, False
+    agent = await assigner.pick_agent(session, team_id=team_id)
+    if agent is not None:
+        await do_assign(uow, conversation, agent, announce=False)
+    # One event for a new conversation, already carrying its assignee if it has one.
     uow.emit(
         ConversationChanged(
             reason="created", conversation=await conversation_out(session, conversation)
         )
     )
-    agent = await assigner.pick_agent(session, team_id=team_id)
-    if agent is not None:
-        await do_assign(uow, conversation, agent)
     return conversation, True
 
 

@@ -130,7 +130,7 @@ class Gateway:
                     "type": "read",
                     "conversation_id": event.ref.id,
                     "reader_kind": event.reader_kind,
-                    "seq": event.seq,
+                    "read_seq": event.seq,
                 }
             )
             for conn in self._recipients(event.ref, whole_team=False):

@@ -1,0 +1,167 @@
+"""Live chat over real WebSockets against a real server, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+
+from collections.abc import Awaitable, Callable
+
+from tests.conftest import LiveServer
+from tests.helpers import Socket, eventually, login, new_visitor
+
+
+async def test_visitor_and_agent_chat_both_ways_with_typing_and_read_receipts(
+    server: LiveServer,
+) -> None:
+    alice = await login(server.base, "alice@test.example")
+    await alice.presence("available")
+    agent_ws = await alice.ws()
+    visitor = await new_visitor(server.base)
+    visitor_ws = await visitor.ws()
+    ready = await visitor_ws.wait_for(lambda f: f["type"] == "ready")
+    assert ready["seq"] == 0 and ready["agents_online"] is True
+
+    ack = await visitor_ws.send_message(None, "Hello, my parcel is **late**")
+    assert ack["ok"] is True
+    message = ack["message"]
+    conversation_id = message["conversation_id"]
+    assert message["html"] == "<p>Hello, my parcel is <strong>late</strong></p>"
+
+    got = await agent_ws.wait_for(
+        lambda f: f["type"] == "message" and f["message"]["id"] == message["id"]
+    )
+    assert got["message"]["author_kind"] == "visitor"
+    conv = await agent_ws.wait_for(lambda f: f["type"] == "conversation")
+    assert conv["conversation"]["assignee_id"] == alice.id
+
+    await visitor_ws.send({"type": "typing", "conversation_id": conversation_id, "typing": True})
+    typing = await agent_ws.wait_for(lambda f: f["type"] == "typing")
+    assert typing["author_kind"] == "visitor" and typing["typing"] is True
+
+    await agent_ws.send({"type": "read", "conversation_id": conversation_id, "seq": message["seq"]})
+    read = await visitor_ws.wait_for(lambda f: f["type"] == "read")
+    assert read["reader_kind"] == "agent" and read["read_seq"] == message["seq"]
+
+    reply = await agent_ws.send_message(conversation_id, "Let me check <b>now</b>")
+    assert reply["ok"] is True
+    seen = await visitor_ws.wait_for(
+        lambda f: f["type"] == "message" and f["message"]["author_kind"] == "agent"
+    )
+    assert seen["message"]["author_name"] == "Alice"
+    assert seen["message"]["html"] == "<p>Let me check &lt;b&gt;now&lt;/b&gt;</p>"
+
+    seqs = [f["seq"] for f in visitor_ws.frames]
+    assert seqs == list(range(len(seqs))), "server frames are numbered 0, 1, 2 … per connection"
+    for sock in (agent_ws, visitor_ws):
+        await sock.close()
+    await alice.close()
+    await visitor.close()
+
+
+async def test_retried_send_with_the_same_client_id_gives_one_message(server: LiveServer) -> None:
+    visitor = await new_visitor(server.base)
+    ws = await visitor.ws()
+    first = await ws.send_message(None, "once", client_id="c-1")
+    second = await ws.send_message(first["message"]["conversation_id"], "once", client_id="c-1")
+    assert first["message"]["id"] == second["message"]["id"]
+    r = await visitor.get(f"/api/v1/conversations/{first['message']['conversation_id']}/messages")
+    assert [m["body"] for m in r.json() if m["author_kind"] == "visitor"] == ["once"]
+    await ws.close()
+    await visitor.close()
+
+
+async def test_reconnect_with_cursors_replays_exactly_what_was_missed(server: LiveServer) -> None:
+    alice = await login(server.base, "alice@test.example")
+    await alice.presence("available")
+    visitor = await new_visitor(server.base)
+    ws = await visitor.ws()
+    ack = await ws.send_message(None, "first")
+    conversation_id = ack["message"]["conversation_id"]
+    last_seen = ack["message"]["seq"]
+    await ws.close()
+
+    # While the visitor is away, the agent answers twice.
+    for text in ("answer one", "answer two"):
+        r = await alice.post(
+            f"/api/v1/conversations/{conversation_id}/messages",
+            {"client_id": uuid.uuid4().hex, "body": text},
+        )
+        assert r.status_code == 201, r.text
+
+    ws = await visitor.ws(cursors={conversation_id: last_seen})
+    await ws.wait_for(lambda f: f["type"] == "message" and f["message"]["body"] == "answer two")
+    replayed = [f["message"]["body"] for f in ws.of_type("message")]
+    assert replayed == ["answer one", "answer two"]
+    await ws.close()
+    await alice.close()
+    await visitor.close()
+
+
+async def test_visitor_cannot_read_or_write_another_visitors_conversation(
+    server: LiveServer,
+) -> None:
+    owner, intruder = await new_visitor(server.base), await new_visitor(server.base)
+    ws = await owner.ws()
+    ack = await ws.send_message(None, "private")
+    conversation_id = ack["message"]["conversation_id"]
+
+    r = await intruder.get(f"/api/v1/conversations/{conversation_id}/messages")
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "conversation_not_found"
+    intruder_ws = await intruder.ws(cursors={conversation_id: 0})
+    refused = await intruder_ws.send_message(conversation_id, "let me in")
+    assert refused["ok"] is False and refused["error"]["code"] == "conversation_not_found"
+    await intruder_ws.send({"type": "typing", "conversation_id": conversation_id, "typing": True})
+    await intruder_ws.wait_for(lambda f: f["type"] == "error")
+    assert not intruder_ws.of_type("message"), "replay must not leak another visitor's messages"
+    r = await owner.get(f"/api/v1/conversations/{conversation_id}/messages")
+    assert [m["body"] for m in r.json() if m["author_kind"] == "visitor"] == ["private"]
+    await ws.close()
+    await intruder_ws.close()
+    await owner.close()
+    await intruder.close()
+
+
+async def test_bad_frames_get_clear_errors_and_change_nothing(server: LiveServer) -> None:
+    visitor = await new_visitor(server.base)
+    ws = await visitor.ws()
+    await ws.wait_for(lambda f: f["type"] == "ready")
+    await ws.send_raw("{not json")
+    await ws.wait_for(lambda f: f["type"] == "error" and f["code"] == "malformed")
+    await ws.send({"type": "launch_missiles"})
+    await ws.wait_for(lambda f: f["type"] == "error" and f["code"] == "invalid_frame")
+    await ws.send({"type": "send", "client_id": "x", "body": "hi", "extra": 1})
+    assert len(ws.of_type("error")) >= 2
+    big = await ws.send_message(None, "x" * 5000)
+    assert big["ok"] is False and big["error"]["code"] == "message_too_long"
+    await ws.send_raw("x" * (server.settings.chat.max_frame_bytes + 10))
+    await eventually(_closed_or_error(ws))
+    r = await visitor.get("/api/v1/conversations")
+    assert r.json() == [], "nothing was created by refused frames"
+    await ws.close()
+    await visitor.close()
+
+
+def _closed_or_error(ws: Socket) -> Callable[[], Awaitable[None]]:
+    async def check() -> None:
+        assert ws.closed.done() or any(f.get("code") == "frame_too_large" for f in ws.frames)
+
+    return check
+
+
+async def test_unknown_or_forged_tokens_are_refused_at_hello(server: LiveServer) -> None:
+    url = server.ws_url
+    for token in ("not-a-token", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."):
+        sock = await Socket.open(url, {"type": "hello", "token": token}, {"Origin": server.base})
+        code, _ = await sock.closed
+        assert code == 4401
+    sock = await Socket.open(url, {"type": "hello", "cursors": {}}, {"Origin": server.base})
+    code, _ = await sock.closed
+    assert code == 4401, "no cookie and no token: not authenticated"
+    visitor = await new_visitor(server.base)
+    sock = await Socket.open(
+        url, {"type": "hello", "token": visitor.token}, {"Origin": "https://evil.example"}
+    )
+    code, _ = await sock.closed
+    assert code == 4403
+    await visitor.close()
