@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,6 +21,14 @@ class WidgetSettings(BaseModel):
     # Host-site identity keys: key id (JWT "kid") -> shared secret (HS256).
     identity_keys: dict[str, str] = Field(default_factory=dict)
     visitor_token_days: int = 365
+
+    @field_validator("identity_keys")
+    @classmethod
+    def _long_enough(cls, keys: dict[str, str]) -> dict[str, str]:
+        short = [kid for kid, secret in keys.items() if len(secret.encode()) < 32]
+        if short:
+            raise ValueError(f"identity keys need at least 32 bytes (HS256): {', '.join(short)}")
+        return keys
 
 
 class ChatSettings(BaseModel):
@@ -68,7 +76,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     # Signs visitor tokens. Generated per process when unset, which suits one demo process but
     # invalidates visitor tokens on restart: set it in production, the same for every process.
-    secret_key: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
+    secret_key: str = Field(default_factory=lambda: secrets.token_urlsafe(32), min_length=32)
     public_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000

@@ -17,7 +17,7 @@ from relais.identity.models import Agent
 from relais.identity.service import do_create_agent, get_or_create_team
 
 DEMO_PASSWORD = "relais-demo"  # noqa: S105  # the demo's published password
-DEMO_IDENTITY_SECRET = "demo-shop-identity-secret"  # noqa: S105  # the demo shop's key
+DEMO_IDENTITY_SECRET = "demo-shop-identity-secret-not-for-production"  # noqa: S105  # the demo shop's key
 
 AGENTS = [
     ("alice@relais.example", "Alice Durand", "agent", ["Support"]),

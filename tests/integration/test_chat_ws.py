@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-
 from collections.abc import Awaitable, Callable
 
 from tests.conftest import LiveServer
