@@ -76,11 +76,15 @@ class Agent:
         assert r.status_code == 200, r.text
 
     async def ws(self) -> Socket:
+        return await self.ws_with_origin(self.base)
+
+    async def ws_with_origin(self, origin: str) -> Socket:
+        """The desk's socket; ``origin`` is where the desk page was served from."""
         cookie = "; ".join(f"{k}={v}" for k, v in self.client.cookies.items())
         return await Socket.open(
             self.base.replace("http", "ws", 1) + "/ws",
             {"type": "hello", "cursors": {}},
-            headers={"Cookie": cookie, "Origin": self.base},
+            headers={"Cookie": cookie, "Origin": origin},
         )
 
     async def close(self) -> None:

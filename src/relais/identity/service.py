@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import cast
 from datetime import timedelta
+from typing import cast
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession

@@ -1,0 +1,60 @@
+"""A connection's outbox: sequence numbers, de-duplication while resuming, and back-pressure."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from relais.identity.principals import VisitorPrincipal
+from relais.realtime.connection import TOO_SLOW, Connection
+
+
+class FakeSocket:
+    """Records what the connection writes (the real socket is exercised by integration tests)."""
+
+    def __init__(self, block: bool = False) -> None:
+        self.sent: list[dict[str, object]] = []
+        self.closed_with: int | None = None
+        self.gate = asyncio.Event()
+        if not block:
+            self.gate.set()
+
+    async def send_text(self, data: str) -> None:
+        await self.gate.wait()
+        self.sent.append(json.loads(data))
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        self.closed_with = code
+
+
+def _message(seq: int) -> str:
+    return json.dumps({"type": "message", "message": {"seq": seq}})
+
+
+async def test_frames_are_numbered_and_replay_overlap_is_delivered_once() -> None:
+    sock = FakeSocket()
+    conn = Connection(sock, VisitorPrincipal("v"), max_outbox=100)
+    conn.send_ready('{"type":"ready"}')
+    conn.push(_message(3), conversation_id="c", message_seq=3)  # live, during replay: held
+    for seq in (1, 2, 3):
+        conn.push_message(_message(seq), "c", seq)  # replay from the store
+    conn.release()
+    conn.push(_message(4), conversation_id="c", message_seq=4)
+    conn.close()
+    await conn.write_loop()
+    assert [f["seq"] for f in sock.sent] == [0, 1, 2, 3, 4]
+    assert [f["message"]["seq"] for f in sock.sent[1:]] == [1, 2, 3, 4]  # type: ignore[index]
+
+
+async def test_a_slow_client_is_disconnected_instead_of_growing_memory() -> None:
+    sock = FakeSocket(block=True)
+    conn = Connection(sock, VisitorPrincipal("v"), max_outbox=10)
+    conn.release()
+    writer = asyncio.create_task(conn.write_loop())
+    for i in range(1, 100):
+        conn.push(_message(i), conversation_id="c", message_seq=i)
+    assert conn.closed and conn.too_slow
+    sock.gate.set()
+    await asyncio.wait_for(writer, 5)
+    assert sock.closed_with == TOO_SLOW
+    assert len(sock.sent) <= 10
