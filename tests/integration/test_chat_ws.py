@@ -5,6 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 
+from relais.conversations.commands import post_message
+from relais.core.bus import MemoryBus
+from relais.core.db import Database
+from relais.identity.principals import AgentPrincipal
+from relais.routing.assigner import LeastBusyAssigner
 from tests.conftest import LiveServer
 from tests.helpers import Socket, eventually, login, new_visitor
 
@@ -164,3 +169,41 @@ async def test_unknown_or_forged_tokens_are_refused_at_hello(server: LiveServer)
     code, _ = await sock.closed
     assert code == 4403
     await visitor.close()
+
+
+async def test_heartbeat_carries_the_stores_latest_sequence(server: LiveServer) -> None:
+    visitor = await new_visitor(server.base)
+    ws = await visitor.ws()
+    ack = await ws.send_message(None, "hello")
+    conversation_id = ack["message"]["conversation_id"]
+    # A message whose event was lost (written through a bus nobody listens to) shows up in the
+    # next heartbeat, so the client knows to fetch it.
+    lost_bus = Database(server.settings.database_url, MemoryBus())
+    supervisor = AgentPrincipal("nobody", "Sam", "supervisor")
+    lost, _ = await post_message(
+        lost_bus,
+        supervisor,
+        conversation_id,
+        client_id="lost",
+        body="lost event",
+        attachment_ids=[],
+        max_chars=100,
+        team_id="",
+        assigner=LeastBusyAssigner(),
+    )
+    await lost_bus.dispose()
+    await server.runtime.gateway.beat()
+    beat = await ws.wait_for(lambda f: f["type"] == "heartbeat")
+    assert beat["cursors"] == {conversation_id: lost.seq}
+    assert lost.seq > ack["message"]["seq"]
+    assert not [f for f in ws.of_type("message") if f["message"]["body"] == "lost event"]
+    await ws.close()
+    await visitor.close()
+
+
+async def test_agent_socket_from_another_origin_is_refused(server: LiveServer) -> None:
+    alice = await login(server.base, "alice@test.example")
+    sock = await alice.ws_with_origin("https://evil.example")
+    code, _ = await sock.closed
+    assert code == 4403, "cross-site WebSocket hijacking is refused"
+    await alice.close()
