@@ -86,9 +86,16 @@ async def test_login_cookie_is_httponly_and_logout_ends_the_session(server: Live
         )
         assert r.status_code == 401
     alice = await login(server.base, "alice@test.example")
+    await alice.presence("available")
     r = await alice.client.get("/api/v1/auth/me")
     assert r.status_code == 200 and r.json()["agent"]["email"] == "alice@test.example"
+    visitor = await new_visitor(server.base)
+    ws = await visitor.ws()
+    assert (await ws.wait_for(lambda f: f["type"] == "ready"))["agents_online"] is True
     assert (await alice.post("/api/v1/auth/logout")).status_code == 204
+    await ws.wait_for(lambda f: f["type"] == "presence" and f["agents_online"] is False)
+    await ws.close()
+    await visitor.close()
     alice.client.cookies.clear()
     assert (await alice.client.get("/api/v1/auth/me")).status_code == 401
     await alice.close()

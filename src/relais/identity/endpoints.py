@@ -12,6 +12,7 @@ from relais.identity.service import (
     agent_for_session,
     agent_out,
     check_login,
+    do_change_presence,
     do_close_session,
     do_open_session,
 )
@@ -60,6 +61,10 @@ async def logout(
     token = request.cookies.get(SESSION_COOKIE, "")
     async with runtime.db.transaction() as uow:
         await do_close_session(uow.session, token)
+        row = await uow.session.get(Agent, agent.agent_id)
+        if row is not None and row.presence != "offline":
+            # Nobody is at the desk any more: stop routing to it.
+            await do_change_presence(uow, row, "offline")
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")
 

@@ -11,11 +11,13 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relais.core.clock import utcnow
+from relais.core.db import UnitOfWork
 from relais.core.errors import Conflict, Invalid, NotAuthenticated
+from relais.identity.events import AgentPresenceChanged
 from relais.identity.models import Agent, AgentSession, AgentTeam, Team
 from relais.identity.passwords import hash_password, verify_password
 from relais.identity.principals import AgentPrincipal, Role
-from relais.identity.schemas import AgentOut
+from relais.identity.schemas import AgentOut, Presence
 
 ROLES: tuple[Role, ...] = ("agent", "supervisor", "admin")
 
@@ -138,3 +140,20 @@ async def any_agent_available(session: AsyncSession) -> bool:
         .where(Agent.presence == "available", Agent.active.is_(True))
     )
     return bool(count)
+
+
+async def do_change_presence(
+    uow: UnitOfWork, agent: Agent, presence: str, reason: str | None = None
+) -> None:
+    """Change presence and tell everyone concerned; what follows from it is the ACD's concern."""
+    agent.presence = presence
+    agent.presence_reason = reason if presence == "away" else None
+    await uow.session.flush()
+    uow.emit(
+        AgentPresenceChanged(
+            agent_id=agent.id,
+            presence=cast(Presence, presence),
+            team_ids=[t.id for t in agent.teams],
+            agents_online=await any_agent_available(uow.session),
+        )
+    )

@@ -7,25 +7,14 @@ from sqlalchemy import select
 from relais.conversations.models import Conversation
 from relais.conversations.service import Assigner, do_assign
 from relais.core.db import UnitOfWork
-from relais.identity.events import AgentPresenceChanged
 from relais.identity.models import Agent
-from relais.identity.service import any_agent_available
+from relais.identity.service import do_change_presence
 
 
 async def do_set_presence(
     uow: UnitOfWork, agent: Agent, presence: str, reason: str | None, *, assigner: Assigner
 ) -> None:
-    agent.presence = presence
-    agent.presence_reason = reason if presence == "away" else None
-    await uow.session.flush()
-    uow.emit(
-        AgentPresenceChanged(
-            agent_id=agent.id,
-            presence=presence,
-            team_ids=[t.id for t in agent.teams],
-            agents_online=await any_agent_available(uow.session),
-        )
-    )
+    await do_change_presence(uow, agent, presence, reason)
     if presence == "available":
         await do_assign_waiting(uow, agent, assigner=assigner)
 
