@@ -23,6 +23,9 @@ class MessageCreated(Event):
     type: Literal["message.created"] = "message.created"
     ref: ConversationRef
     message: MessageOut
+    # A message moves the conversation between open and pending; carried here rather than in
+    # a second event per message.
+    conversation_status: Literal["open", "pending", "resolved"]
 
 
 class ReadUpTo(Event):

@@ -109,7 +109,13 @@ async def _insert_message(
     elif author_kind == "agent":
         conversation.agent_read_seq = seq
     out = message_out(message, attachments or [])
-    uow.emit(MessageCreated(ref=ref_of(conversation), message=out))
+    uow.emit(
+        MessageCreated(
+            ref=ref_of(conversation),
+            message=out,
+            conversation_status=conversation.status,
+        )
+    )
     return out
 
 
@@ -211,13 +217,15 @@ async def do_post_message(
 async def do_assign(
     uow: UnitOfWork, conversation: Conversation, agent: Agent, *, announce: bool = True
 ) -> None:
+    """Give the conversation to an agent. Clients hear of the assignment before the "joined"
+    message, so the conversation is known when its messages arrive."""
     conversation.assignee_id = agent.id
     conversation.updated_at = utcnow()
     await uow.session.flush()
-    await do_system_message(uow, conversation, "joined", name=agent.name)
     if announce:
         out = await conversation_out(uow.session, conversation)
         uow.emit(ConversationChanged(reason="assigned", conversation=out))
+    await do_system_message(uow, conversation, "joined", name=agent.name)
 
 
 async def do_start_conversation(
@@ -252,13 +260,16 @@ async def do_start_conversation(
         return again, False
     agent = await assigner.pick_agent(session, team_id=team_id)
     if agent is not None:
-        await do_assign(uow, conversation, agent, announce=False)
+        conversation.assignee_id = agent.id
+        await session.flush()
     # One event for a new conversation, already carrying its assignee if it has one.
     uow.emit(
         ConversationChanged(
             reason="created", conversation=await conversation_out(session, conversation)
         )
     )
+    if agent is not None:
+        await do_system_message(uow, conversation, "joined", name=agent.name)
     return conversation, True
 
 

@@ -97,7 +97,13 @@ class Gateway:
 
     def on_event(self, event: Event) -> None:
         if isinstance(event, MessageCreated):
-            body = _dumps({"type": "message", "message": event.message.model_dump(mode="json")})
+            body = _dumps(
+                {
+                    "type": "message",
+                    "message": event.message.model_dump(mode="json"),
+                    "conversation_status": event.conversation_status,
+                }
+            )
             for conn in self._recipients(event.ref, whole_team=False):
                 conn.push(body, conversation_id=event.ref.id, message_seq=event.message.seq)
         elif isinstance(event, ConversationChanged):
