@@ -13,7 +13,7 @@ from relais.conversations.service import (
     do_post_message,
     do_start_conversation,
 )
-from relais.core.db import Database
+from relais.core.db import Database, UnitOfWork
 from relais.identity.principals import Principal, VisitorPrincipal
 
 
@@ -30,7 +30,8 @@ async def post_message(
     assigner: Assigner,
 ) -> tuple[MessageOut, bool]:
     """Post to a conversation; a visitor with no conversation id starts (or reuses) one."""
-    async with db.transaction() as uow:
+
+    async def work(uow: UnitOfWork) -> tuple[MessageOut, bool]:
         if conversation_id is None:
             visitor = check_visitor(principal)
             conversation, _ = await do_start_conversation(
@@ -47,6 +48,8 @@ async def post_message(
             attachment_ids=attachment_ids,
             max_chars=max_chars,
         )
+
+    return await db.run(work)
 
 
 async def mark_read(db: Database, principal: Principal, conversation_id: str, seq: int) -> None:

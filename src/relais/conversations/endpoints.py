@@ -36,6 +36,7 @@ from relais.conversations.service import (
     do_resolve,
     do_start_conversation,
 )
+from relais.core.db import UnitOfWork
 from relais.core.errors import NotFound
 from relais.deps import CurrentAgent, CurrentPrincipal, CurrentVisitor, RuntimeDep
 
@@ -64,7 +65,8 @@ async def start_conversation(
     body: StartConversation, visitor: CurrentVisitor, runtime: RuntimeDep
 ) -> ConversationOut:
     """Start a conversation; a visitor who has one that is not resolved gets that one back."""
-    async with runtime.db.transaction() as uow:
+
+    async def work(uow: UnitOfWork) -> ConversationOut:
         conversation, _ = await do_start_conversation(
             uow, visitor, team_id=runtime.default_team_id, assigner=runtime.assigner
         )
@@ -79,6 +81,8 @@ async def start_conversation(
                 max_chars=runtime.settings.chat.max_message_chars,
             )
         return await conversation_out(uow.session, conversation)
+
+    return await runtime.db.run(work)
 
 
 @router.get("/{conversation_id}")

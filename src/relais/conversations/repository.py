@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import cast
 
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import Select, Table, bindparam, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relais.contacts.models import Contact
@@ -147,6 +148,16 @@ async def messages_after(
     return [message_out(m, by_message.get(m.id, ())) for m in messages]
 
 
+_messages = cast(Table, Message.__table__)
+# Precompiled Core statements for the hot path: ORM entity loading costs more than the query.
+_MESSAGE_BY_CLIENT_ID = select(_messages.c.id).where(
+    _messages.c.conversation_id == bindparam("p_conversation"),
+    _messages.c.author_kind == bindparam("p_kind"),
+    _messages.c.author_id == bindparam("p_author"),
+    _messages.c.client_id == bindparam("p_client"),
+)
+
+
 async def find_by_client_id(
     session: AsyncSession,
     conversation_id: str,
@@ -154,14 +165,17 @@ async def find_by_client_id(
     author_id: str | None,
     client_id: str,
 ) -> Message | None:
-    return await session.scalar(
-        select(Message).where(
-            Message.conversation_id == conversation_id,
-            Message.author_kind == author_kind,
-            Message.author_id == author_id,
-            Message.client_id == client_id,
-        )
+    connection = await session.connection()
+    found = await connection.scalar(
+        _MESSAGE_BY_CLIENT_ID,
+        {
+            "p_conversation": conversation_id,
+            "p_kind": author_kind,
+            "p_author": author_id,
+            "p_client": client_id,
+        },
     )
+    return None if found is None else await session.get(Message, found)
 
 
 async def open_conversation_of(session: AsyncSession, visitor_id: str) -> Conversation | None:

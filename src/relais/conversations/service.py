@@ -5,11 +5,11 @@ Every ``do_*`` runs inside a unit of work; its events are published once that co
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from relais.contacts.models import Contact, Visitor
 from relais.conversations import markup
@@ -17,6 +17,7 @@ from relais.conversations.domain import IllegalTransition, InvalidBody, clean_bo
 from relais.conversations.events import ConversationChanged, MessageCreated, ReadUpTo
 from relais.conversations.models import Attachment, Conversation, Message, TranscriptRequest
 from relais.conversations.repository import (
+    attachment_out,
     conversation_out,
     find_by_client_id,
     message_out,
@@ -25,8 +26,9 @@ from relais.conversations.repository import (
 )
 from relais.conversations.schemas import MessageOut
 from relais.core.clock import utcnow
-from relais.core.db import UnitOfWork
+from relais.core.db import UnitOfWork, UTCDateTime
 from relais.core.errors import Conflict, Forbidden, Invalid
+from relais.core.ids import new_id
 from relais.identity.models import Agent
 from relais.identity.principals import AgentPrincipal, Principal, VisitorPrincipal
 
@@ -42,17 +44,23 @@ class Assigner(Protocol):
     async def pick_agent(self, session: AsyncSession, *, team_id: str) -> Agent | None: ...
 
 
+_visitors, _contacts = cast(Table, Visitor.__table__), cast(Table, Contact.__table__)
+_AUTHOR_NAME = (
+    select(_contacts.c.name, _visitors.c.claimed_name)
+    .select_from(_visitors.outerjoin(_contacts, _contacts.c.id == _visitors.c.contact_id))
+    .where(_visitors.c.id == bindparam("p_visitor"))
+)
+
+
 async def _author_name(session: AsyncSession, principal: Principal) -> str | None:
     if isinstance(principal, AgentPrincipal):
         return principal.name
-    visitor = await session.get(Visitor, principal.visitor_id)
-    if visitor is None:
+    connection = await session.connection()
+    row = (await connection.execute(_AUTHOR_NAME, {"p_visitor": principal.visitor_id})).first()
+    if row is None:
         return None
-    if visitor.contact_id:
-        contact = await session.get(Contact, visitor.contact_id)
-        if contact and contact.name:
-            return contact.name
-    return visitor.claimed_name
+    name: str | None = row[0] or row[1]
+    return name
 
 
 async def _visitor_lang(session: AsyncSession, conversation: Conversation) -> str:
@@ -62,18 +70,48 @@ async def _visitor_lang(session: AsyncSession, conversation: Conversation) -> st
     return visitor.lang if visitor and visitor.lang in ("en", "fr") else "en"
 
 
-async def _next_seq(session: AsyncSession, conversation: Conversation, status: str) -> int:
-    # One UPDATE … RETURNING: the row lock (PostgreSQL) or the single writer (SQLite) orders
-    # concurrent senders, so sequences are gapless and unique per conversation.
+def _next_seq_statement(reader: str | None) -> Any:
+    table = cast(Table, Conversation.__table__)
+    values: dict[str, Any] = {
+        "last_seq": table.c.last_seq + 1,
+        "status": bindparam("p_status"),
+        "updated_at": bindparam("p_now", type_=UTCDateTime()),
+    }
+    if reader is not None:
+        values[f"{reader}_read_seq"] = table.c.last_seq + 1
+    return (
+        update(table)
+        .where(table.c.id == bindparam("p_id"))
+        .values(**values)
+        .returning(table.c.last_seq)
+    )
+
+
+# Built once: the hot path reuses compiled statements instead of building and hashing new ones.
+_NEXT_SEQ = {kind: _next_seq_statement(kind) for kind in ("visitor", "agent")}
+_NEXT_SEQ_SYSTEM = _next_seq_statement(None)
+_INSERT_MESSAGE = insert(cast(Table, Message.__table__))
+
+
+async def _next_seq(
+    session: AsyncSession, conversation: Conversation, status: str, author_kind: str
+) -> int:
+    """Take the conversation's next sequence number, in one UPDATE … RETURNING.
+
+    The row lock (PostgreSQL) or the single writer (SQLite) orders concurrent senders, so
+    sequences are gapless and unique per conversation. The author has read what it wrote."""
     now = utcnow()
-    seq = await session.scalar(
-        update(Conversation)
-        .where(Conversation.id == conversation.id)
-        .values(last_seq=Conversation.last_seq + 1, status=status, updated_at=now)
-        .returning(Conversation.last_seq)
+    statement = _NEXT_SEQ.get(author_kind, _NEXT_SEQ_SYSTEM)
+    connection = await session.connection()
+    seq = await connection.scalar(
+        statement, {"p_id": conversation.id, "p_status": status, "p_now": now}
     )
     assert isinstance(seq, int)
-    conversation.last_seq, conversation.status, conversation.updated_at = seq, status, now
+    # Mirror the row in memory without marking it dirty: no second UPDATE at flush.
+    for key, value in (("last_seq", seq), ("status", status), ("updated_at", now)):
+        set_committed_value(conversation, key, value)
+    if author_kind in _NEXT_SEQ:
+        set_committed_value(conversation, f"{author_kind}_read_seq", seq)
     return seq
 
 
@@ -89,26 +127,25 @@ async def _insert_message(
     status: str,
     attachments: list[Attachment] | None = None,
 ) -> MessageOut:
-    seq = await _next_seq(uow.session, conversation, status)
-    message = Message(
-        conversation_id=conversation.id,
-        seq=seq,
-        client_id=client_id,
-        author_kind=author_kind,
-        author_id=author_id,
-        author_name=author_name,
-        body=body,
-        html=markup.render(body),
-    )
-    uow.session.add(message)
-    await uow.session.flush()
+    seq = await _next_seq(uow.session, conversation, status, author_kind)
+    message_id = new_id()
+    row = {
+        "id": message_id,
+        "conversation_id": conversation.id,
+        "seq": seq,
+        "client_id": client_id,
+        "author_kind": author_kind,
+        "author_id": author_id,
+        "author_name": author_name,
+        "body": body,
+        "html": markup.render(body),
+        "created_at": utcnow(),
+    }
+    # A Core insert: the message is not needed as an ORM object, and this is the hot path.
+    await (await uow.session.connection()).execute(_INSERT_MESSAGE, row)
     for attachment in attachments or []:
-        attachment.message_id = message.id
-    if author_kind == "visitor":
-        conversation.visitor_read_seq = seq
-    elif author_kind == "agent":
-        conversation.agent_read_seq = seq
-    out = message_out(message, attachments or [])
+        attachment.message_id = message_id
+    out = MessageOut(**row, attachments=[attachment_out(a) for a in attachments or []])
     uow.emit(
         MessageCreated(
             ref=ref_of(conversation),
@@ -189,28 +226,19 @@ async def do_post_message(
         raise Conflict("This conversation is resolved.", code="conversation_resolved") from exc
     attachments = await _claim_attachments(uow.session, principal, conversation, attachment_ids)
     name = await _author_name(uow.session, principal)
-    try:
-        async with uow.session.begin_nested():
-            out = await _insert_message(
-                uow,
-                conversation,
-                author_kind=principal.kind,
-                author_id=author_id,
-                author_name=name,
-                body=text,
-                client_id=client_id,
-                status=status,
-                attachments=attachments,
-            )
-    except IntegrityError:
-        # The same client id won a race in another transaction: return that message.
-        uow.events.clear()
-        again = await find_by_client_id(
-            uow.session, conversation.id, principal.kind, author_id, client_id
-        )
-        if again is None:
-            raise
-        return message_out(again), False
+    # A concurrent retry with the same client id fails on the unique constraint; the caller
+    # (commands.post_message) then returns the message that won.
+    out = await _insert_message(
+        uow,
+        conversation,
+        author_kind=principal.kind,
+        author_id=author_id,
+        author_name=name,
+        body=text,
+        client_id=client_id,
+        status=status,
+        attachments=attachments,
+    )
     return out, True
 
 
@@ -248,16 +276,10 @@ async def do_start_conversation(
         team_id=team_id,
         reply_to_email=reply_to_email,
     )
-    try:
-        async with session.begin_nested():
-            session.add(conversation)
-            await session.flush()
-    except IntegrityError:
-        # Concurrent starts: the unique index on open conversations let exactly one through.
-        again = await open_conversation_of(session, visitor.visitor_id)
-        if again is None:
-            raise
-        return again, False
+    # Concurrent starts: the unique index on open conversations lets exactly one through; the
+    # others fail here and are run again by Database.run, finding the winner's conversation.
+    session.add(conversation)
+    await session.flush()
     agent = await assigner.pick_agent(session, team_id=team_id)
     if agent is not None:
         conversation.assignee_id = agent.id

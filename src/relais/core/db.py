@@ -12,13 +12,14 @@ lock. Readers never wait (WAL).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, make_url
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -28,8 +29,12 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from relais.core import sqlite_inline
+
 if TYPE_CHECKING:
     from relais.core.bus import Bus, Event
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -66,7 +71,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        path = make_url(url).database or ":memory:"
+        engine = create_async_engine(url, async_creator=sqlite_inline.connector(path))
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -74,7 +80,7 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA busy_timeout=5000")
             cursor.close()
             # The driver's own transaction handling would let SAVEPOINT start (and RELEASE
             # commit) a transaction of its own; SQLAlchemy's recipe: we emit BEGIN ourselves.
@@ -132,6 +138,17 @@ class Database:
                 yield
         else:
             yield
+
+    async def run(self, work: Callable[[UnitOfWork], Awaitable[T]], *, write: bool = True) -> T:
+        """Run ``work`` in one transaction. A transaction that loses a race on a uniqueness rule
+        (the same client id sent twice at once, two "start" requests) is run once more: the
+        second run finds the winner's row and returns it, so callers see one result."""
+        try:
+            async with self.transaction(write=write) as uow:
+                return await work(uow)
+        except IntegrityError:
+            async with self.transaction(write=write) as uow:
+                return await work(uow)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

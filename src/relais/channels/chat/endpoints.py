@@ -16,8 +16,8 @@ from relais.contacts.service import (
 from relais.conversations.repository import conversation_out
 from relais.conversations.schemas import ConversationOut, OfflineMessage
 from relais.conversations.service import do_post_message, do_start_conversation
+from relais.core.db import UnitOfWork
 from relais.deps import CurrentVisitor, RuntimeDep, check_visitor_origin, client_ip
-from relais.identity.principals import VisitorPrincipal
 from relais.identity.service import any_agent_available
 from relais.identity.tokens import issue_visitor_token
 
@@ -77,17 +77,19 @@ async def leave_message(
     await runtime.limiter.hit(
         f"offline:{client_ip(request)}", runtime.settings.rate_limits.anonymous_per_minute
     )
-    async with runtime.db.transaction() as uow:
+    email = body.email.strip().lower()
+
+    async def work(uow: UnitOfWork) -> ConversationOut:
         row = await uow.session.get(Visitor, visitor.visitor_id)
         if row is not None:
             # Unverified: kept on the visitor and the conversation, never merged into a Contact.
-            row.claimed_name, row.claimed_email = body.name.strip(), body.email.strip().lower()
+            row.claimed_name, row.claimed_email = body.name.strip(), email
         conversation, _ = await do_start_conversation(
             uow,
-            VisitorPrincipal(visitor.visitor_id),
+            visitor,
             team_id=runtime.default_team_id,
             assigner=runtime.assigner,
-            reply_to_email=body.email.strip().lower(),
+            reply_to_email=email,
         )
         await do_post_message(
             uow,
@@ -99,3 +101,5 @@ async def leave_message(
             max_chars=runtime.settings.chat.max_message_chars,
         )
         return await conversation_out(uow.session, conversation)
+
+    return await runtime.db.run(work)
