@@ -84,6 +84,7 @@ def build_runtime(settings: Settings) -> Runtime:
         limiter=limiter,
         gateway=gateway,
         attachments=store,
+        loop_monitor=LoopMonitor(),
     )
 
 
@@ -98,7 +99,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runtime.default_team_id = team.id
         await runtime.bus.start()
         await runtime.gateway.start()
+        await runtime.loop_monitor.start()
         yield
+        await runtime.loop_monitor.stop()
         await runtime.gateway.stop()
         await runtime.bus.stop()
         await runtime.db.dispose()

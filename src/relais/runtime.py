@@ -9,6 +9,7 @@ from relais.config import Settings
 from relais.conversations.service import Assigner
 from relais.core.bus import Bus
 from relais.core.db import Database
+from relais.core.loop_monitor import LoopMonitor
 from relais.core.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
@@ -25,4 +26,5 @@ class Runtime:
     limiter: RateLimiter
     gateway: Gateway
     attachments: AttachmentStore
+    loop_monitor: LoopMonitor
     default_team_id: str = ""

@@ -64,8 +64,20 @@ async def desk() -> HTMLResponse:
 
 
 @router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+async def healthz(request: Request, reset: bool = False) -> dict[str, object]:
+    """Liveness, with the process's load: connections and the longest event-loop stalls.
+    `reset=true` starts a new measurement (benchmarks use it)."""
+    runtime: Runtime = request.app.state.runtime
+    monitor = runtime.loop_monitor
+    figures = {
+        "status": "ok",
+        "connections": runtime.gateway.connection_count,
+        "loop_stall_max_ms": round(monitor.max_lag_s * 1000, 1),
+        "loop_stall_recent_max_ms": round(monitor.recent_max_s() * 1000, 1),
+    }
+    if reset:
+        monitor.reset()
+    return figures
 
 
 _SHOP_PAGES = {"": "shop.html", "cart": "shop-cart.html", "checkout": "shop-checkout.html"}
