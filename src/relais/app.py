@@ -29,6 +29,7 @@ from relais.conversations.events import (
 from relais.core.bus import Bus, Event, MemoryBus, RedisBus
 from relais.core.db import Database
 from relais.core.errors import AppError, RateLimited
+from relais.core.loop_monitor import LoopMonitor
 from relais.core.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from relais.identity import endpoints as identity_endpoints
 from relais.identity.events import AgentPresenceChanged
