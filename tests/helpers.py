@@ -78,14 +78,17 @@ class Agent:
     async def ws(self) -> Socket:
         return await self.ws_with_origin(self.base)
 
-    async def ws_with_origin(self, origin: str) -> Socket:
+    async def ws_with_origin(self, origin: str, cursors: dict[str, int] | None = None) -> Socket:
         """The desk's socket; ``origin`` is where the desk page was served from."""
         cookie = "; ".join(f"{k}={v}" for k, v in self.client.cookies.items())
         return await Socket.open(
             self.base.replace("http", "ws", 1) + "/ws",
-            {"type": "hello", "cursors": {}},
+            {"type": "hello", "cursors": cursors or {}},
             headers={"Cookie": cookie, "Origin": origin},
         )
+
+    async def ws_with_cursors(self, cursors: dict[str, int]) -> Socket:
+        return await self.ws_with_origin(self.base, cursors)
 
     async def close(self) -> None:
         await self.client.aclose()

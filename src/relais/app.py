@@ -95,9 +95,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with runtime.db.transaction() as uow:
-            team = await get_or_create_team(uow.session, settings.default_team)
-            runtime.default_team_id = team.id
+        # Run (not a bare transaction): processes starting together on a new database race
+        # to create the team, and the loser's second run finds it.
+        team = await runtime.db.run(
+            lambda uow: get_or_create_team(uow.session, settings.default_team)
+        )
+        runtime.default_team_id = team.id
         await runtime.bus.start()
         await runtime.gateway.start()
         await runtime.loop_monitor.start()

@@ -305,3 +305,46 @@ async def test_anonymous_endpoints_are_rate_limited(sqlite_url: str, tmp_path) -
             assert logins[:3] == [401] * 3 and logins[3:] == [429, 429]
     finally:
         await live.stop()
+
+
+async def test_resolving_frees_room_and_the_next_waiting_conversation_follows(
+    server: LiveServer,
+) -> None:
+    alice = await login(server.base, "alice@test.example")  # capacity: 3 chats
+    await alice.presence("available")
+    visitors = [await new_visitor(server.base) for _ in range(4)]
+    convs = [
+        (await v.post("/api/v1/conversations", {"client_id": "s", "body": "hi"})).json()
+        for v in visitors
+    ]
+    assert [c["assignee_id"] for c in convs] == [alice.id] * 3 + [None]
+    await alice.post(f"/api/v1/conversations/{convs[0]['id']}/resolve")
+    waiting = (await alice.client.get(f"/api/v1/conversations/{convs[3]['id']}")).json()
+    assert waiting["assignee_id"] == alice.id
+    for who in (alice, *visitors):
+        await who.close()
+
+
+async def test_a_desk_that_reconnects_hears_how_its_conversations_ended(
+    server: LiveServer,
+) -> None:
+    alice = await login(server.base, "alice@test.example")
+    await alice.presence("available")
+    visitor = await new_visitor(server.base)
+    conv = (await visitor.post("/api/v1/conversations", {"client_id": "s", "body": "hi"})).json()
+    sam = await login(server.base, "sam@test.example")
+    await sam.post(f"/api/v1/conversations/{conv['id']}/resolve")  # while alice is away
+    desk = await alice.ws_with_cursors({conv["id"]: 1})
+    synced = await desk.wait_for(lambda f: f["type"] == "conversation")
+    assert synced["conversation"]["status"] == "resolved"
+    last = await desk.wait_for(
+        lambda f: (
+            f["type"] == "message"
+            and f["message"]["author_kind"] == "system"
+            and "resolved" in f["message"]["body"]
+        )
+    )
+    assert last["conversation_status"] == "resolved"
+    await desk.close()
+    for who in (alice, sam, visitor):
+        await who.close()

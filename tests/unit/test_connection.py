@@ -57,4 +57,6 @@ async def test_a_slow_client_is_disconnected_instead_of_growing_memory() -> None
     sock.gate.set()
     await asyncio.wait_for(writer, 5)
     assert sock.closed_with == TOO_SLOW
-    assert len(sock.sent) <= 10
+    seqs = [f["seq"] for f in sock.sent]
+    assert seqs == list(range(1, len(seqs) + 1)), "what was sent has no hole"
+    assert len(seqs) <= 11

@@ -140,7 +140,7 @@ async def resolve(
 ) -> ConversationOut:
     async with runtime.db.transaction() as uow:
         conversation = await get_readable(uow.session, agent, conversation_id)
-        await do_resolve(uow, agent, conversation)
+        await do_resolve(uow, agent, conversation, assigner=runtime.assigner)
         return await conversation_out(uow.session, conversation)
 
 

@@ -43,6 +43,10 @@ class Assigner(Protocol):
 
     async def pick_agent(self, session: AsyncSession, *, team_id: str) -> Agent | None: ...
 
+    async def offer_waiting(self, uow: UnitOfWork, agent_id: str) -> int:
+        """The agent has room again: give it waiting conversations. Returns how many."""
+        ...
+
 
 _visitors, _contacts = cast(Table, Visitor.__table__), cast(Table, Contact.__table__)
 _AUTHOR_NAME = (
@@ -322,7 +326,9 @@ async def do_mark_read(
     uow.emit(ReadUpTo(ref=ref_of(conversation), reader_kind=principal.kind, seq=seq))
 
 
-async def do_resolve(uow: UnitOfWork, agent: AgentPrincipal, conversation: Conversation) -> None:
+async def do_resolve(
+    uow: UnitOfWork, agent: AgentPrincipal, conversation: Conversation, *, assigner: Assigner
+) -> None:
     try:
         status = transition(conversation.status, "resolve", conversation_id=conversation.id)  # type: ignore[arg-type]  # checked on write
     except IllegalTransition as exc:
@@ -338,6 +344,9 @@ async def do_resolve(uow: UnitOfWork, agent: AgentPrincipal, conversation: Conve
             reason="resolved", conversation=await conversation_out(uow.session, conversation)
         )
     )
+    if conversation.assignee_id is not None:
+        # The assignee has room for one more: the next waiting conversation goes to it.
+        await assigner.offer_waiting(uow, conversation.assignee_id)
 
 
 async def do_rate(

@@ -12,6 +12,7 @@ lock. Readers never wait (WAL).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from relais.core.bus import Bus, Event
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -129,7 +131,12 @@ class Database:
                 await session.rollback()
                 raise
         if uow.events:
-            await self.bus.publish_many(uow.events)
+            try:
+                await self.bus.publish_many(uow.events)
+            except Exception:
+                # The write is committed; clients notice the missed events by sequence (heartbeats)
+                # and fetch from the store, so the caller is not told its write failed.
+                log.exception("publishing %d events failed", len(uow.events))
 
     @asynccontextmanager
     async def _maybe_locked(self, write: bool) -> AsyncIterator[None]:

@@ -33,10 +33,6 @@ class LoopMonitor:
         """The longest stall within the window."""
         return max((lag for _, lag in self._recent), default=0.0)
 
-    def reset(self) -> None:
-        self.max_lag_s = 0.0
-        self._recent.clear()
-
     async def _watch(self) -> None:
         while True:
             start = time.perf_counter()

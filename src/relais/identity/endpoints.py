@@ -27,8 +27,9 @@ async def login(
     """Log in: sets the session cookie (HttpOnly) and the CSRF cookie the desk echoes back."""
     settings = runtime.settings
     await runtime.limiter.hit(f"login:{client_ip(request)}", settings.rate_limits.login_per_minute)
-    async with runtime.db.transaction() as uow:
+    async with runtime.db.transaction(write=False) as uow:
         agent = await check_login(uow.session, body.email, body.password)
+    async with runtime.db.transaction() as uow:
         token, csrf = await do_open_session(uow.session, agent, hours=settings.auth.session_hours)
         out = agent_out(agent)
     max_age = settings.auth.session_hours * 3600

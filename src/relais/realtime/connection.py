@@ -75,10 +75,9 @@ class Connection:
             log.warning(
                 "closing a connection of %s %s: too slow", self.principal.kind, self.principal.id
             )
+            # Nothing queued is dropped (the client would see a hole): the writer stops after
+            # the frame it is sending, and the client resumes from its cursors.
             self.closed = self.too_slow = True
-            with contextlib.suppress(asyncio.QueueEmpty, asyncio.QueueFull):
-                self._outbox.get_nowait()
-                self._outbox.put_nowait(None)
 
     def send_ready(self, body: str) -> None:
         """The first frame, with seq 0, before anything else."""
@@ -92,7 +91,7 @@ class Connection:
     async def write_loop(self) -> None:
         while True:
             text = await self._outbox.get()
-            if text is None:
+            if text is None or self.too_slow:
                 break
             await self.socket.send_text(text)
         if self.too_slow:

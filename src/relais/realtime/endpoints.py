@@ -126,8 +126,14 @@ async def _ready_and_replay(runtime: Runtime, conn: Connection, cursors: dict[st
             ready["principal"] = {"kind": "agent", "id": p.agent_id, "name": p.name}
             query = _agent_active(p)
         conn.send_ready(_dumps(ready))
-        conversations = list((await session.scalars(query)).all())
-        for conversation in await conversations_out(session, conversations):
+        conversations = {c.id: c for c in (await session.scalars(query)).all()}
+        # And whatever the client already follows, resolved meanwhile or not: it must hear how
+        # each of them ended. readable_by keeps the access check on these ids too.
+        known = [cid for cid in list(cursors)[:500] if cid not in conversations]
+        if known:
+            rows = await session.scalars(readable_by(p).where(Conversation.id.in_(known)))
+            conversations.update({c.id: c for c in rows})
+        for conversation in await conversations_out(session, list(conversations.values())):
             conn.push_now(
                 _dumps(
                     {
@@ -142,11 +148,12 @@ async def _ready_and_replay(runtime: Runtime, conn: Connection, cursors: dict[st
                 conn.cursors.setdefault(conversation.id, conversation.last_seq)
                 continue
             for message in await messages_after(session, conversation.id, after or 0, 500):
-                conn.push_message(
-                    _dumps({"type": "message", "message": message.model_dump(mode="json")}),
-                    conversation.id,
-                    message.seq,
-                )
+                frame = {
+                    "type": "message",
+                    "message": message.model_dump(mode="json"),
+                    "conversation_status": conversation.status,
+                }
+                conn.push_message(_dumps(frame), conversation.id, message.seq)
             conn.cursors.setdefault(conversation.id, after or 0)
     conn.release()
 

@@ -8,10 +8,18 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relais.conversations.models import Conversation
+from relais.core.db import UnitOfWork
 from relais.identity.models import Agent, AgentTeam
+from relais.routing.presence import do_assign_waiting
 
 
 class LeastBusyAssigner:
+    async def offer_waiting(self, uow: UnitOfWork, agent_id: str) -> int:
+        agent = await uow.session.get(Agent, agent_id)
+        if agent is None or agent.presence != "available":
+            return 0
+        return await do_assign_waiting(uow, agent, assigner=self)
+
     async def pick_agent(self, session: AsyncSession, *, team_id: str) -> Agent | None:
         load = func.count(Conversation.id)
         query = (

@@ -64,9 +64,9 @@ async def desk() -> HTMLResponse:
 
 
 @router.get("/healthz")
-async def healthz(request: Request, reset: bool = False) -> dict[str, object]:
-    """Liveness, with the process's load: connections and the longest event-loop stalls.
-    `reset=true` starts a new measurement (benchmarks use it)."""
+async def healthz(request: Request) -> dict[str, object]:
+    """Liveness, with the process's load: connections and the longest event-loop stalls
+    (since start, and within the last minute)."""
     runtime: Runtime = request.app.state.runtime
     monitor = runtime.loop_monitor
     figures = {
@@ -75,8 +75,6 @@ async def healthz(request: Request, reset: bool = False) -> dict[str, object]:
         "loop_stall_max_ms": round(monitor.max_lag_s * 1000, 1),
         "loop_stall_recent_max_ms": round(monitor.recent_max_s() * 1000, 1),
     }
-    if reset:
-        monitor.reset()
     return figures
 
 
