@@ -1,0 +1,275 @@
+// The state both sides keep: conversations, their messages by sequence, who is typing, and the
+// messages still on their way. Frames and REST answers go in; components re-render on "change".
+
+import { Api, ApiError, newClientId } from "./api.js";
+import { RealtimeClient, websocketUrl, type ConnectionState } from "./realtime.js";
+import type { Conversation, FrameHandlers, Message, Principal, ShownMessage } from "./types.js";
+
+interface Pending {
+  ref: string;
+  clientId: string;
+  conversationId: string | null;
+  body: string;
+  attachmentIds: string[];
+  shown: ShownMessage;
+}
+
+export interface StoreOptions {
+  api: Api;
+  hello: () => Record<string, unknown>;
+  /** Extra frame handlers of one side (presence, pages …), called after the store's own. */
+  extra?: FrameHandlers;
+}
+
+export class ChatStore extends EventTarget {
+  readonly conversations = new Map<string, Conversation>();
+  private readonly messages = new Map<string, Map<number, Message>>();
+  private readonly pending = new Map<string, Pending>();
+  readonly typing = new Map<string, string | null>();
+  private readonly typingTimers = new Map<string, number>();
+  principal: Principal | null = null;
+  agentsOnline = true;
+  connection: ConnectionState = "offline";
+  lastError: string | null = null;
+  private readonly realtime: RealtimeClient;
+
+  constructor(private readonly options: StoreOptions) {
+    super();
+    const extra = options.extra ?? {};
+    const handlers: FrameHandlers = {
+      ready: (f) => {
+        this.principal = f.principal;
+        if (f.agents_online !== undefined) this.agentsOnline = f.agents_online;
+        extra.ready?.(f);
+      },
+      conversation: (f) => {
+        this.conversations.set(f.conversation.id, f.conversation);
+        extra.conversation?.(f);
+      },
+      message: (f) => {
+        this.addMessage(f.message);
+        const conversation = this.conversations.get(f.message.conversation_id);
+        if (conversation) {
+          conversation.status = f.conversation_status;
+          conversation.last_seq = Math.max(conversation.last_seq, f.message.seq);
+          conversation.updated_at = f.message.created_at;
+          const kind = f.message.author_kind;
+          if (kind === "visitor") conversation.visitor_read_seq = Math.max(conversation.visitor_read_seq, f.message.seq);
+          if (kind === "agent") conversation.agent_read_seq = Math.max(conversation.agent_read_seq, f.message.seq);
+        }
+        this.typing.delete(f.message.conversation_id);
+        extra.message?.(f);
+      },
+      typing: (f) => {
+        window.clearTimeout(this.typingTimers.get(f.conversation_id));
+        if (f.typing) {
+          this.typing.set(f.conversation_id, f.author_name);
+          // A lost "stopped typing" must not leave the indicator on for ever.
+          this.typingTimers.set(f.conversation_id, window.setTimeout(() => {
+            this.typing.delete(f.conversation_id);
+            this.changed();
+          }, 8000));
+        } else this.typing.delete(f.conversation_id);
+      },
+      read: (f) => {
+        const conversation = this.conversations.get(f.conversation_id);
+        if (!conversation) return;
+        if (f.reader_kind === "visitor") conversation.visitor_read_seq = Math.max(conversation.visitor_read_seq, f.read_seq);
+        else conversation.agent_read_seq = Math.max(conversation.agent_read_seq, f.read_seq);
+      },
+      presence: (f) => {
+        if (f.agents_online !== undefined) this.agentsOnline = f.agents_online;
+        extra.presence?.(f);
+      },
+      ack: (f) => this.acknowledge(f.ref, f.ok, f.message, f.error?.message),
+      heartbeat: (f) => {
+        for (const [id, seq] of Object.entries(f.cursors)) {
+          if (seq > this.lastSeq(id)) void this.loadMessages(id);
+        }
+      },
+      error: (f) => {
+        this.lastError = f.message;
+        console.warn("relais:", f.code, f.message);
+      },
+      visitor_page: (f) => extra.visitor_page?.(f),
+    };
+    const wrapped: FrameHandlers = {};
+    for (const [type, handler] of Object.entries(handlers)) {
+      (wrapped as Record<string, (f: unknown) => void>)[type] = (frame: unknown) => {
+        (handler as (f: unknown) => void)(frame);
+        this.changed();
+      };
+    }
+    this.realtime = new RealtimeClient({
+      url: websocketUrl(options.api.base),
+      hello: options.hello,
+      cursors: () => this.cursors(),
+      handlers: wrapped,
+      onState: (state) => {
+        this.connection = state;
+        this.changed();
+      },
+      onReady: () => this.resendPending(),
+    });
+  }
+
+  connect(): void {
+    this.realtime.connect();
+  }
+
+  disconnect(): void {
+    this.realtime.close();
+  }
+
+  changed(): void {
+    this.dispatchEvent(new Event("change"));
+  }
+
+  cursors(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const id of this.conversations.keys()) out[id] = this.lastSeq(id);
+    return out;
+  }
+
+  lastSeq(conversationId: string): number {
+    const byId = this.messages.get(conversationId);
+    if (!byId || byId.size === 0) return 0;
+    // Contiguous from 1: a hole means something is missing and must be fetched again.
+    let seq = 0;
+    while (byId.has(seq + 1)) seq += 1;
+    return seq;
+  }
+
+  addMessage(message: Message): void {
+    let byId = this.messages.get(message.conversation_id);
+    if (!byId) {
+      byId = new Map();
+      this.messages.set(message.conversation_id, byId);
+    }
+    byId.set(message.seq, message);
+    if (message.client_id) {
+      for (const [ref, pending] of this.pending) {
+        if (pending.clientId === message.client_id) this.pending.delete(ref);
+      }
+    }
+  }
+
+  /** Messages in order, then the ones still on their way. */
+  messagesOf(conversationId: string | null): ShownMessage[] {
+    const stored = conversationId ? [...(this.messages.get(conversationId)?.values() ?? [])] : [];
+    stored.sort((a, b) => a.seq - b.seq);
+    const shown: ShownMessage[] = stored.map((m) => ({ ...m, state: "sent" }));
+    for (const pending of this.pending.values()) {
+      if (pending.conversationId === conversationId || (conversationId === null && pending.conversationId === null)) {
+        shown.push(pending.shown);
+      }
+    }
+    return shown;
+  }
+
+  async loadMessages(conversationId: string): Promise<void> {
+    try {
+      let after = this.lastSeq(conversationId);
+      for (;;) {
+        const page = await this.options.api.get<Message[]>(
+          `/api/v1/conversations/${conversationId}/messages?after=${after}&limit=500`,
+        );
+        page.forEach((m) => this.addMessage(m));
+        if (page.length < 500) break;
+        after = page[page.length - 1].seq;
+      }
+      this.changed();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  async loadConversation(conversationId: string): Promise<void> {
+    try {
+      const conversation = await this.options.api.get<Conversation>(`/api/v1/conversations/${conversationId}`);
+      this.conversations.set(conversation.id, conversation);
+      await this.loadMessages(conversationId);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** Shows the message at once under its client id, then sends it; resent after a reconnect. */
+  send(conversationId: string | null, body: string, attachmentIds: string[] = []): void {
+    const clientId = newClientId();
+    const ref = newClientId();
+    const now = new Date().toISOString();
+    const shown: ShownMessage = {
+      id: clientId, conversation_id: conversationId ?? "", seq: Number.MAX_SAFE_INTEGER, client_id: clientId,
+      author_kind: this.principal?.kind ?? "visitor", author_id: this.principal?.id ?? null,
+      author_name: this.principal?.name ?? null, body, html: "", attachments: [], created_at: now,
+      state: "pending",
+    };
+    this.pending.set(ref, { ref, clientId, conversationId, body, attachmentIds, shown });
+    this.transmit(ref);
+    this.changed();
+  }
+
+  retry(clientId: string): void {
+    for (const pending of this.pending.values()) {
+      if (pending.clientId === clientId) {
+        pending.shown.state = "pending";
+        this.transmit(pending.ref);
+      }
+    }
+    this.changed();
+  }
+
+  sendTyping(conversationId: string, typing: boolean): void {
+    this.realtime.send({ type: "typing", conversation_id: conversationId, typing });
+  }
+
+  markRead(conversationId: string): void {
+    const conversation = this.conversations.get(conversationId);
+    if (!conversation) return;
+    const seq = this.lastSeq(conversationId);
+    const mine = this.principal?.kind === "agent" ? conversation.agent_read_seq : conversation.visitor_read_seq;
+    if (seq > mine) this.realtime.send({ type: "read", conversation_id: conversationId, seq });
+  }
+
+  sendPage(url: string, title: string): void {
+    this.realtime.send({ type: "page", url, title });
+  }
+
+  private transmit(ref: string): void {
+    const pending = this.pending.get(ref);
+    if (!pending) return;
+    this.realtime.send({
+      type: "send", ref, conversation_id: pending.conversationId, client_id: pending.clientId,
+      body: pending.body, attachment_ids: pending.attachmentIds,
+    });
+    // Not sent now (offline): resendPending runs after the next hello.
+  }
+
+  private resendPending(): void {
+    for (const ref of this.pending.keys()) {
+      const pending = this.pending.get(ref);
+      if (pending && pending.shown.state === "pending") this.transmit(ref);
+    }
+  }
+
+  private acknowledge(ref: string | null, ok: boolean, message?: Message, error?: string): void {
+    if (!ref) return;
+    const pending = this.pending.get(ref);
+    if (!pending) return;
+    if (ok && message) {
+      this.pending.delete(ref);
+      if (!this.conversations.has(message.conversation_id)) void this.loadConversation(message.conversation_id);
+      this.addMessage(message);
+    } else {
+      pending.shown.state = "failed";
+      this.lastError = error ?? "Not sent.";
+    }
+  }
+
+  private fail(error: unknown): void {
+    this.lastError = error instanceof ApiError ? error.message : String(error);
+    console.error("relais:", error);
+    this.changed();
+  }
+}

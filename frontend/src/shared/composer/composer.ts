@@ -1,0 +1,125 @@
+import { LitElement, html, nothing } from "lit";
+import { strings, type Strings } from "../i18n.js";
+import { styles } from "./composer.styles.js";
+
+export interface SendDetail {
+  body: string;
+  files: File[];
+}
+
+/**
+ * The message composer of both sides. Enter sends, Shift+Enter starts a new line.
+ *
+ * @event relais-send - detail `SendDetail`: the text (and files) to send.
+ * @event relais-typing - detail `{ typing: boolean }`, throttled.
+ * @csspart input - the text area.
+ */
+export class RelaisComposer extends LitElement {
+  static override styles = styles;
+  static override properties = {
+    disabled: { type: Boolean },
+    maxLength: { type: Number },
+    strings: { attribute: false },
+    value: { state: true },
+    files: { state: true },
+  };
+
+  disabled = false;
+  maxLength = 4000;
+  strings: Strings = strings("en");
+  value = "";
+  files: File[] = [];
+
+  private typingSince = 0;
+  private idleTimer: number | undefined;
+
+  /** Restores a draft (the widget keeps drafts across page loads). */
+  setDraft(text: string): void {
+    this.value = text;
+  }
+
+  override focus(): void {
+    this.renderRoot.querySelector("textarea")?.focus();
+  }
+
+  override render() {
+    const s = this.strings;
+    const tooLong = this.value.length > this.maxLength;
+    const empty = !this.value.trim() && this.files.length === 0;
+    return html`
+      <form @submit=${this.submit}>
+        <button type="button" class="attach" aria-label=${s.attach} title=${s.attach}
+          ?disabled=${this.disabled} @click=${this.pickFile}>📎</button>
+        <input type="file" @change=${this.filePicked} aria-hidden="true" tabindex="-1" />
+        <textarea part="input" data-testid="composer-input" rows="1" aria-label=${s.placeholder}
+          placeholder=${s.placeholder} .value=${this.value} ?disabled=${this.disabled}
+          @input=${this.input} @keydown=${this.keydown}></textarea>
+        <button class="send" data-testid="composer-send" type="submit"
+          ?disabled=${this.disabled || empty || tooLong}>${s.send}</button>
+      </form>
+      ${this.files.length ? html`<div class="files">📎 ${this.files.map((f) => f.name).join(", ")}</div>` : nothing}
+      ${tooLong ? html`<div class="limit" role="alert">${s.tooLong(this.maxLength)}</div>` : nothing}
+    `;
+  }
+
+  private input(event: InputEvent): void {
+    this.value = (event.target as HTMLTextAreaElement).value;
+    this.dispatchEvent(new CustomEvent("relais-draft", { detail: { value: this.value } }));
+    const now = Date.now();
+    if (now - this.typingSince > 3000) {
+      this.typingSince = now;
+      this.emitTyping(true);
+    }
+    window.clearTimeout(this.idleTimer);
+    this.idleTimer = window.setTimeout(() => this.stopTyping(), 2500);
+  }
+
+  private keydown(event: KeyboardEvent): void {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      this.submit(event);
+    }
+  }
+
+  private submit(event: Event): void {
+    event.preventDefault();
+    const body = this.value.trim();
+    if ((!body && this.files.length === 0) || body.length > this.maxLength || this.disabled) return;
+    const detail: SendDetail = { body, files: this.files };
+    this.value = "";
+    this.files = [];
+    this.dispatchEvent(new CustomEvent("relais-draft", { detail: { value: "" } }));
+    this.stopTyping();
+    this.dispatchEvent(new CustomEvent<SendDetail>("relais-send", { detail }));
+  }
+
+  private stopTyping(): void {
+    window.clearTimeout(this.idleTimer);
+    if (this.typingSince) {
+      this.typingSince = 0;
+      this.emitTyping(false);
+    }
+  }
+
+  private emitTyping(typing: boolean): void {
+    this.dispatchEvent(new CustomEvent("relais-typing", { detail: { typing } }));
+  }
+
+  private pickFile(): void {
+    this.renderRoot.querySelector<HTMLInputElement>("input[type=file]")?.click();
+  }
+
+  private filePicked(event: Event): void {
+    const input = event.target as HTMLInputElement;
+    this.files = [...this.files, ...Array.from(input.files ?? [])];
+    input.value = "";
+  }
+}
+
+customElements.define("relais-composer", RelaisComposer);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "relais-composer": RelaisComposer;
+  }
+}

@@ -1,0 +1,118 @@
+import { LitElement, html, nothing, type PropertyValues } from "lit";
+import { unsafeHTML } from "lit/directives/unsafe-html.js";
+import { strings, type Strings } from "../i18n.js";
+import type { Attachment, ShownMessage } from "../types.js";
+import { styles } from "./conversation-view.styles.js";
+
+/**
+ * The messages of one conversation, the same on both sides: the viewer's own messages on the
+ * right, the other side's on the left, system notes centred.
+ *
+ * Only `message.html` is inserted as HTML: the server rendered and sanitized it (nh3). Every
+ * other field is text.
+ *
+ * @event relais-retry - detail `{ clientId }`: the viewer asks to send a failed message again.
+ * @event relais-download - detail `{ attachment }`: the viewer opens an attachment.
+ * @csspart log - the scrolling list.
+ */
+export class RelaisConversationView extends LitElement {
+  static override styles = styles;
+  static override properties = {
+    messages: { attribute: false },
+    me: {},
+    typingName: { attribute: false },
+    otherReadSeq: { type: Number },
+    strings: { attribute: false },
+    emptyText: { attribute: false },
+  };
+
+  messages: ShownMessage[] = [];
+  me: "visitor" | "agent" = "visitor";
+  /** Who is typing on the other side: undefined when nobody is. */
+  typingName: string | null | undefined = undefined;
+  otherReadSeq = 0;
+  strings: Strings = strings("en");
+  emptyText = "";
+
+  private stickToBottom = true;
+
+  protected override willUpdate(): void {
+    const log = this.renderRoot.querySelector?.(".log");
+    if (log) this.stickToBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has("messages") && this.stickToBottom) {
+      const log = this.renderRoot.querySelector(".log");
+      if (log) log.scrollTop = log.scrollHeight;
+    }
+  }
+
+  private lastSeenSeq(): number {
+    let last = -1;
+    for (const m of this.messages) {
+      if (m.author_kind === this.me && m.state === "sent" && m.seq <= this.otherReadSeq) last = m.seq;
+    }
+    return last;
+  }
+
+  override render() {
+    const s = this.strings;
+    const seen = this.lastSeenSeq();
+    return html`
+      <div class="log" part="log" role="log" aria-live="polite" aria-relevant="additions" tabindex="0">
+        ${this.messages.length === 0 && this.emptyText ? html`<p class="empty">${this.emptyText}</p>` : nothing}
+        ${this.messages.map((m) => this.renderMessage(m, s, seen))}
+      </div>
+      <div class="typing" data-testid="typing" aria-live="polite">
+        ${this.typingName !== undefined ? s.typing(this.typingName || s.someone) : ""}
+      </div>
+    `;
+  }
+
+  private renderMessage(m: ShownMessage, s: Strings, seen: number) {
+    const mine = m.author_kind === this.me;
+    const kind = m.author_kind === "system" ? "system" : mine ? "mine" : "theirs";
+    const author = mine ? s.you : m.author_name || (m.author_kind === "agent" ? s.agent : s.visitor);
+    return html`
+      <div class="row ${kind}" data-testid="message" data-seq=${m.state === "sent" ? String(m.seq) : ""}
+        data-author-kind=${m.author_kind} data-state=${m.state}>
+        ${kind === "theirs" ? html`<span class="author">${author}</span>` : nothing}
+        <div class="bubble">
+          ${m.html ? unsafeHTML(m.html) : html`<span class="plain">${m.body}</span>`}
+          ${m.attachments.length
+            ? html`<div class="files">${m.attachments.map((a) => this.renderAttachment(a))}</div>`
+            : nothing}
+        </div>
+        ${m.state === "pending" ? html`<span class="meta">${s.sending}</span>` : nothing}
+        ${m.state === "failed"
+          ? html`<span class="meta failed" role="alert">${s.failed}
+              <button @click=${() => this.retry(m)}>${s.retry}</button></span>`
+          : nothing}
+        ${mine && m.state === "sent" && m.seq === seen
+          ? html`<span class="meta" data-testid="read-receipt">${s.seen}</span>`
+          : nothing}
+      </div>
+    `;
+  }
+
+  private renderAttachment(attachment: Attachment) {
+    return html`<button type="button" @click=${() => this.download(attachment)}>📎 ${attachment.filename}</button>`;
+  }
+
+  private retry(m: ShownMessage): void {
+    this.dispatchEvent(new CustomEvent("relais-retry", { detail: { clientId: m.client_id }, bubbles: true, composed: true }));
+  }
+
+  private download(attachment: Attachment): void {
+    this.dispatchEvent(new CustomEvent("relais-download", { detail: { attachment }, bubbles: true, composed: true }));
+  }
+}
+
+customElements.define("relais-conversation-view", RelaisConversationView);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "relais-conversation-view": RelaisConversationView;
+  }
+}

@@ -1,0 +1,110 @@
+// The wire contract (docs/api.md), typed once for the widget and the desk.
+
+export type Status = "open" | "pending" | "resolved";
+export type AuthorKind = "visitor" | "agent" | "system";
+
+export interface Conversation {
+  id: string;
+  status: Status;
+  channel: string;
+  subject: string | null;
+  visitor_id: string | null;
+  contact_id: string | null;
+  contact_name: string | null;
+  team_id: string;
+  assignee_id: string | null;
+  assignee_name: string | null;
+  last_seq: number;
+  visitor_read_seq: number;
+  agent_read_seq: number;
+  rating: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Attachment {
+  id: string;
+  filename: string;
+  content_type: string;
+  size: number;
+  url: string;
+}
+
+export interface Message {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  client_id: string | null;
+  author_kind: AuthorKind;
+  author_id: string | null;
+  author_name: string | null;
+  body: string;
+  html: string;
+  attachments: Attachment[];
+  created_at: string;
+}
+
+/** A message as the UI shows it: stored, or still on its way under its client id. */
+export interface ShownMessage extends Message {
+  state: "sent" | "pending" | "failed";
+}
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+}
+
+export interface Principal {
+  kind: "visitor" | "agent";
+  id: string;
+  name: string | null;
+}
+
+export type ServerFrame =
+  | { type: "ready"; seq: number; principal: Principal; heartbeat_s: number; agents_online?: boolean }
+  | { type: "conversation"; seq: number; reason: string; conversation: Conversation }
+  | { type: "message"; seq: number; message: Message; conversation_status: Status }
+  | {
+      type: "typing";
+      seq: number;
+      conversation_id: string;
+      author_kind: "visitor" | "agent";
+      author_name: string | null;
+      typing: boolean;
+    }
+  | { type: "read"; seq: number; conversation_id: string; reader_kind: "visitor" | "agent"; read_seq: number }
+  | { type: "visitor_page"; seq: number; conversation_id: string; visitor_id: string; url: string; title: string; at: string }
+  | { type: "presence"; seq: number; agents_online?: boolean; agent_id?: string; presence?: string }
+  | { type: "ack"; seq: number; ref: string | null; ok: boolean; message?: Message; error?: ErrorBody }
+  | { type: "pong"; seq: number; ref: string | null }
+  | { type: "heartbeat"; seq: number; cursors: Record<string, number> }
+  | { type: "error"; seq: number; code: string; message: string; ref?: string | null };
+
+export type FrameOf<T extends ServerFrame["type"]> = Extract<ServerFrame, { type: T }>;
+export type FrameHandlers = { [T in ServerFrame["type"]]?: (frame: FrameOf<T>) => void };
+
+export interface AgentInfo {
+  id: string;
+  email: string;
+  name: string;
+  role: "agent" | "supervisor" | "admin";
+  presence: "available" | "away" | "offline";
+  presence_reason: string | null;
+  team_ids: string[];
+}
+
+export interface PageView {
+  url: string;
+  title: string;
+  started_at: string;
+  seconds: number | null;
+}
+
+export interface Context {
+  contact: { id: string; name: string | null; emails: string[]; phones: string[]; external_id: string | null; attributes: Record<string, unknown> } | null;
+  visitor: { id: string; claimed_name: string | null; claimed_email: string | null; lang: string; user_agent: string | null } | null;
+  reply_to_email: string | null;
+  past_conversations: Conversation[];
+  current_page: PageView | null;
+  pages: PageView[];
+}

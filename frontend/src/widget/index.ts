@@ -1,0 +1,38 @@
+// The embeddable entry: <script src="https://HOST/widget.js" async></script> on any page.
+
+import "./widget.js";
+import type { RelaisWidget } from "./widget.js";
+
+function ownScript(): HTMLScriptElement | null {
+  return (document.currentScript as HTMLScriptElement | null) ??
+    document.querySelector<HTMLScriptElement>('script[src*="widget.js"]');
+}
+
+function mount(): void {
+  if (document.querySelector("relais-widget")) return;
+  const script = ownScript();
+  const server = script ? new URL(script.src, location.href).origin : location.origin;
+  const widget = document.createElement("relais-widget") as RelaisWidget;
+  widget.server = server;
+  widget.identity = script?.dataset.identity || null;
+  if (script?.dataset.lang === "fr" || script?.dataset.lang === "en") widget.language = script.dataset.lang;
+  document.body.append(widget);
+
+  // Single-page sites change pages without loading: report those too.
+  const report = () => setTimeout(() => widget.chat.sendPage(location.href, document.title), 0);
+  const push = history.pushState.bind(history);
+  history.pushState = (...args: Parameters<History["pushState"]>) => {
+    push(...args);
+    report();
+  };
+  window.addEventListener("popstate", report);
+
+  (window as unknown as { Relais: unknown }).Relais = {
+    open: () => widget.setOpen(true),
+    close: () => widget.setOpen(false),
+    identify: (jwt: string) => widget.identify(jwt),
+  };
+}
+
+if (document.body) mount();
+else document.addEventListener("DOMContentLoaded", mount);

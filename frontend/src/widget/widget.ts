@@ -1,0 +1,283 @@
+import { LitElement, html, nothing } from "lit";
+import { Api, ApiError, newClientId } from "../shared/api.js";
+import { ChatStore } from "../shared/chat-store.js";
+import "../shared/composer/composer.js";
+import type { RelaisComposer, SendDetail } from "../shared/composer/composer.js";
+import "../shared/conversation-view/conversation-view.js";
+import { pageLang, strings, type Lang } from "../shared/i18n.js";
+import { StoreController } from "../shared/store-controller.js";
+import type { Attachment, Conversation } from "../shared/types.js";
+import { endPanel, offlineForm, type EndState } from "./panels.js";
+import { styles } from "./widget.styles.js";
+
+const TOKEN_KEY = "relais.visitor";
+const OPEN_KEY = "relais.open";
+const DRAFT_KEY = "relais.draft";
+const DISMISSED_KEY = "relais.dismissed";
+
+interface VisitorSession {
+  token: string;
+  visitor_id: string;
+  identified: boolean;
+  contact_name: string | null;
+  agents_online: boolean;
+}
+
+/**
+ * The visitor's widget: a launcher and a panel with the shared conversation view and composer.
+ * Lives in Shadow DOM; keeps its token in localStorage and its open state and draft in
+ * sessionStorage, so the conversation follows the visitor from page to page.
+ */
+export class RelaisWidget extends LitElement {
+  static override styles = styles;
+  static override properties = {
+    open: { type: Boolean, reflect: true },
+    language: { state: true },
+    ready: { state: true },
+    offlineSent: { state: true },
+    formError: { state: true },
+    end: { state: true },
+  };
+
+  open = sessionStorage.getItem(OPEN_KEY) === "1";
+  language: Lang = pageLang();
+  ready = false;
+  offlineSent = false;
+  formError: string | null = null;
+  end: EndState = { rating: null, transcriptSent: false, error: null };
+  server = "";
+  identity: string | null = null;
+
+  private token: string | null = localStorage.getItem(TOKEN_KEY);
+  private api!: Api;
+  private store!: ChatStore;
+  private controller!: StoreController;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.api = new Api({ base: this.server, token: () => this.token });
+    this.store = new ChatStore({
+      api: this.api,
+      hello: () => ({ token: this.token }),
+      extra: { ready: () => this.store.sendPage(location.href, document.title) },
+    });
+    this.controller = new StoreController(this, this.store);
+    document.addEventListener("keydown", this.onKey);
+    void this.start();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    document.removeEventListener("keydown", this.onKey);
+    this.store.disconnect();
+  }
+
+  private onKey = (event: KeyboardEvent) => {
+    if (event.key === "Escape" && this.open) this.setOpen(false);
+  };
+
+  /** Start or resume the visitor, then connect. Also used by Relais.identify(). */
+  async start(): Promise<void> {
+    try {
+      const session = await this.api.post<VisitorSession>("/api/v1/visitor/session", {
+        token: this.token,
+        identity: this.identity,
+        lang: this.language,
+      });
+      this.token = session.token;
+      localStorage.setItem(TOKEN_KEY, session.token);
+      this.store.agentsOnline = session.agents_online;
+      this.ready = true;
+      this.store.disconnect();
+      this.store.connect();
+    } catch (error) {
+      this.formError = error instanceof ApiError ? error.message : String(error);
+    }
+  }
+
+  setOpen(open: boolean): void {
+    this.open = open;
+    sessionStorage.setItem(OPEN_KEY, open ? "1" : "0");
+    if (open) void this.updateComplete.then(() => this.composer()?.focus());
+    else this.renderRoot.querySelector<HTMLButtonElement>(".launcher")?.focus();
+  }
+
+  private composer(): RelaisComposer | null {
+    return this.renderRoot.querySelector("relais-composer");
+  }
+
+  /** The conversation the panel shows: the one not resolved, or the one that just ended. */
+  private current(): Conversation | null {
+    const all = [...this.store.conversations.values()].sort((a, b) => b.created_at.localeCompare(a.created_at));
+    const active = all.find((c) => c.status !== "resolved");
+    if (active) return active;
+    const latest = all[0];
+    return latest && latest.id !== sessionStorage.getItem(DISMISSED_KEY) && this.seenEnd(latest) ? latest : null;
+  }
+
+  /** A resolved conversation is shown (to rate it) only to the visitor who took part in it. */
+  private seenEnd(conversation: Conversation): boolean {
+    return this.store.messagesOf(conversation.id).some((m) => m.author_kind === "visitor");
+  }
+
+  override updated(): void {
+    const current = this.current();
+    if (this.open && current && document.visibilityState === "visible") this.store.markRead(current.id);
+  }
+
+  override render() {
+    const s = strings(this.language);
+    return html`
+      ${this.open ? this.renderPanel() : nothing}
+      <button class="launcher" data-testid="launcher" aria-expanded=${this.open ? "true" : "false"}
+        aria-label=${this.open ? s.close : s.chatWithUs} title=${this.open ? s.close : s.chatWithUs}
+        @click=${() => this.setOpen(!this.open)}>${this.open ? "✕" : "💬"}</button>
+    `;
+  }
+
+  private renderPanel() {
+    const s = strings(this.language);
+    const store = this.store;
+    const current = this.current();
+    const online = store.agentsOnline;
+    const offline = !online && !current && store.messagesOf(null).length === 0;
+    return html`
+      <section class="panel" role="dialog" aria-label=${s.title}>
+        <header>
+          <div class="titles">
+            <h2>${s.title}</h2>
+            <p>${current?.assignee_name ?? (online ? s.subtitleOnline : s.subtitleOffline)}</p>
+          </div>
+          <button type="button" @click=${this.switchLang} lang=${this.language === "en" ? "fr" : "en"}>${s.language}</button>
+          <button type="button" aria-label=${s.close} @click=${() => this.setOpen(false)}>✕</button>
+        </header>
+        ${store.connection !== "open" && this.ready ? html`<div class="status" role="status">${s.reconnecting}</div>` : nothing}
+        ${offline
+          ? offlineForm(s, this.offlineSent, this.formError, { submit: (f) => void this.leaveMessage(f) })
+          : this.renderConversation(current)}
+      </section>
+    `;
+  }
+
+  private renderConversation(current: Conversation | null) {
+    const s = strings(this.language);
+    const id = current?.id ?? null;
+    const resolved = current?.status === "resolved";
+    return html`
+      <relais-conversation-view .messages=${this.store.messagesOf(id)} me="visitor" .strings=${s}
+        .emptyText=${s.welcome} .otherReadSeq=${current?.agent_read_seq ?? 0}
+        .typingName=${id && this.store.typing.has(id) ? this.store.typing.get(id) : undefined}
+        @relais-retry=${(e: CustomEvent<{ clientId: string }>) => this.store.retry(e.detail.clientId)}
+        @relais-download=${(e: CustomEvent<{ attachment: Attachment }>) => void this.download(e.detail.attachment)}>
+      </relais-conversation-view>
+      ${resolved && current
+        ? endPanel(s, { ...this.end, rating: this.end.rating ?? current.rating }, {
+            rate: (n) => void this.rate(current.id, n),
+            transcript: (email) => void this.transcript(current.id, email),
+            restart: () => this.restart(current.id),
+          })
+        : html`<relais-composer .strings=${s} @relais-send=${(e: CustomEvent<SendDetail>) => void this.send(id, e.detail)}
+            @relais-draft=${(e: CustomEvent<{ value: string }>) => sessionStorage.setItem(DRAFT_KEY, e.detail.value)}
+            @relais-typing=${(e: CustomEvent<{ typing: boolean }>) => id && this.store.sendTyping(id, e.detail.typing)}>
+          </relais-composer>`}
+    `;
+  }
+
+  override firstUpdated(): void {
+    const draft = sessionStorage.getItem(DRAFT_KEY);
+    if (draft) void this.updateComplete.then(() => this.composer()?.setDraft(draft));
+  }
+
+  private async send(conversationId: string | null, detail: SendDetail): Promise<void> {
+    let id = conversationId;
+    const attachmentIds: string[] = [];
+    try {
+      if (detail.files.length && !id) {
+        const started = await this.api.post<Conversation>("/api/v1/conversations", { client_id: newClientId() });
+        this.store.conversations.set(started.id, started);
+        id = started.id;
+      }
+      for (const file of detail.files) {
+        const form = new FormData();
+        form.append("conversation_id", id ?? "");
+        form.append("file", file);
+        attachmentIds.push((await this.api.request<{ id: string }>("POST", "/api/v1/attachments", form)).id);
+      }
+    } catch (error) {
+      this.store.lastError = error instanceof ApiError ? error.message : String(error);
+      this.formError = this.store.lastError;
+      return;
+    }
+    this.store.send(id, detail.body, attachmentIds);
+  }
+
+  private async leaveMessage(form: HTMLFormElement): Promise<void> {
+    const data = new FormData(form);
+    try {
+      const conversation = await this.api.post<Conversation>("/api/v1/visitor/offline-messages", {
+        client_id: newClientId(),
+        name: String(data.get("name") ?? ""),
+        email: String(data.get("email") ?? ""),
+        body: String(data.get("body") ?? ""),
+      });
+      this.offlineSent = true;
+      this.formError = null;
+      await this.store.loadConversation(conversation.id);
+    } catch (error) {
+      this.formError = error instanceof ApiError ? error.message : String(error);
+    }
+  }
+
+  private async rate(conversationId: string, score: number): Promise<void> {
+    try {
+      await this.api.post(`/api/v1/conversations/${conversationId}/rating`, { score });
+      this.end = { ...this.end, rating: score, error: null };
+    } catch (error) {
+      this.end = { ...this.end, error: error instanceof ApiError ? error.message : String(error) };
+    }
+  }
+
+  private async transcript(conversationId: string, email: string): Promise<void> {
+    try {
+      await this.api.post(`/api/v1/conversations/${conversationId}/transcript`, { email });
+      this.end = { ...this.end, transcriptSent: true, error: null };
+    } catch (error) {
+      this.end = { ...this.end, error: error instanceof ApiError ? error.message : String(error) };
+    }
+  }
+
+  private restart(conversationId: string): void {
+    sessionStorage.setItem(DISMISSED_KEY, conversationId);
+    this.end = { rating: null, transcriptSent: false, error: null };
+    this.offlineSent = false;
+    this.requestUpdate();
+  }
+
+  private switchLang(): void {
+    this.language = this.language === "en" ? "fr" : "en";
+  }
+
+  /** Attachments need the visitor's token, so they are fetched and saved from a blob. */
+  private async download(attachment: Attachment): Promise<void> {
+    const response = await fetch(this.server + attachment.url, { headers: { Authorization: `Bearer ${this.token}` } });
+    if (!response.ok) return;
+    const url = URL.createObjectURL(await response.blob());
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = attachment.filename;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+
+  /** For the host page: Relais.identify(jwt). */
+  async identify(jwt: string): Promise<void> {
+    this.identity = jwt;
+    await this.start();
+  }
+
+  get chat(): ChatStore {
+    return this.controller.store;
+  }
+}
+
+customElements.define("relais-widget", RelaisWidget);
