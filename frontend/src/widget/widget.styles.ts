@@ -18,7 +18,8 @@ export const styles = css`
     border: 0;
     background: var(--relais-accent);
     color: #fff;
-    font-size: 26px;
+    display: grid;
+    place-items: center;
     cursor: pointer;
     box-shadow: 0 6px 18px rgb(0 0 0 / 25%);
     float: right;
@@ -62,6 +63,8 @@ export const styles = css`
     opacity: 0.9;
   }
   header button {
+    display: inline-grid;
+    place-items: center;
     background: rgb(255 255 255 / 18%);
     color: #fff;
     border: 0;
@@ -146,6 +149,10 @@ export const styles = css`
     font-size: 0.85em;
     color: #3a4250;
     margin: 0;
+  }
+  .thanks {
+    padding: 8px 14px;
+    background: #eaf7ee;
   }
   .error {
     color: #b3261e;

@@ -4,6 +4,7 @@ import { ChatStore } from "../shared/chat-store.js";
 import "../shared/composer/composer.js";
 import type { RelaisComposer, SendDetail } from "../shared/composer/composer.js";
 import "../shared/conversation-view/conversation-view.js";
+import { chatIcon, closeIcon } from "../shared/icons.js";
 import { pageLang, strings, type Lang } from "../shared/i18n.js";
 import { StoreController } from "../shared/store-controller.js";
 import type { Attachment, Conversation } from "../shared/types.js";
@@ -131,7 +132,7 @@ export class RelaisWidget extends LitElement {
       ${this.open ? this.renderPanel() : nothing}
       <button class="launcher" data-testid="launcher" aria-expanded=${this.open ? "true" : "false"}
         aria-label=${this.open ? s.close : s.chatWithUs} title=${this.open ? s.close : s.chatWithUs}
-        @click=${() => this.setOpen(!this.open)}>${this.open ? "✕" : "💬"}</button>
+        @click=${() => this.setOpen(!this.open)}>${this.open ? closeIcon : chatIcon}</button>
     `;
   }
 
@@ -149,9 +150,10 @@ export class RelaisWidget extends LitElement {
             <p>${current?.assignee_name ?? (online ? s.subtitleOnline : s.subtitleOffline)}</p>
           </div>
           <button type="button" @click=${this.switchLang} lang=${this.language === "en" ? "fr" : "en"}>${s.language}</button>
-          <button type="button" aria-label=${s.close} @click=${() => this.setOpen(false)}>✕</button>
+          <button type="button" aria-label=${s.close} @click=${() => this.setOpen(false)}>${closeIcon}</button>
         </header>
         ${store.connection !== "open" && this.ready ? html`<div class="status" role="status">${s.reconnecting}</div>` : nothing}
+        ${this.offlineSent && current ? html`<p class="note thanks" role="status">${s.offlineThanks}</p>` : nothing}
         ${offline
           ? offlineForm(s, this.offlineSent, this.formError, { submit: (f) => void this.leaveMessage(f) })
           : this.renderConversation(current)}

@@ -1,5 +1,6 @@
 import { LitElement, html, nothing } from "lit";
 import { strings, type Strings } from "../i18n.js";
+import { clipIcon } from "../icons.js";
 import { styles } from "./composer.styles.js";
 
 export interface SendDetail {
@@ -49,7 +50,7 @@ export class RelaisComposer extends LitElement {
     return html`
       <form @submit=${this.submit}>
         <button type="button" class="attach" aria-label=${s.attach} title=${s.attach}
-          ?disabled=${this.disabled} @click=${this.pickFile}>📎</button>
+          ?disabled=${this.disabled} @click=${this.pickFile}>${clipIcon}</button>
         <input type="file" @change=${this.filePicked} aria-hidden="true" tabindex="-1" />
         <textarea part="input" data-testid="composer-input" rows="1" aria-label=${s.placeholder}
           placeholder=${s.placeholder} .value=${this.value} ?disabled=${this.disabled}
@@ -57,7 +58,7 @@ export class RelaisComposer extends LitElement {
         <button class="send" data-testid="composer-send" type="submit"
           ?disabled=${this.disabled || empty || tooLong}>${s.send}</button>
       </form>
-      ${this.files.length ? html`<div class="files">📎 ${this.files.map((f) => f.name).join(", ")}</div>` : nothing}
+      ${this.files.length ? html`<div class="files">${clipIcon} ${this.files.map((f) => f.name).join(", ")}</div>` : nothing}
       ${tooLong ? html`<div class="limit" role="alert">${s.tooLong(this.maxLength)}</div>` : nothing}
     `;
   }

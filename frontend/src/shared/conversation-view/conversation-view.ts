@@ -1,6 +1,7 @@
 import { LitElement, html, nothing, type PropertyValues } from "lit";
 import { unsafeHTML } from "lit/directives/unsafe-html.js";
 import { strings, type Strings } from "../i18n.js";
+import { clipIcon } from "../icons.js";
 import type { Attachment, ShownMessage } from "../types.js";
 import { styles } from "./conversation-view.styles.js";
 
@@ -97,7 +98,7 @@ export class RelaisConversationView extends LitElement {
   }
 
   private renderAttachment(attachment: Attachment) {
-    return html`<button type="button" @click=${() => this.download(attachment)}>📎 ${attachment.filename}</button>`;
+    return html`<button type="button" @click=${() => this.download(attachment)}>${clipIcon} ${attachment.filename}</button>`;
   }
 
   private retry(m: ShownMessage): void {

@@ -1,0 +1,115 @@
+"""A visitor on the demo shop and an agent at the desk, each in a real headless Chromium."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import log_in
+
+XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+
+
+def _open_widget(page: Any, url: str) -> None:
+    page.goto(url)
+    page.get_by_test_id("launcher").click()
+    expect(page.get_by_test_id("composer-input")).to_be_visible()
+
+
+def _send(page: Any, text: str) -> None:
+    page.get_by_test_id("composer-input").fill(text)
+    page.get_by_test_id("composer-send").click()
+
+
+def test_visitor_and_agent_chat_both_ways_and_nothing_is_lost_across_pages(
+    live_server: str, visitor_page: Any, agent_page: Any
+) -> None:
+    marker = uuid.uuid4().hex[:8]
+    log_in(agent_page, live_server)
+    _open_widget(visitor_page, f"{live_server}/demo/shop")
+    _send(visitor_page, f"Hello {marker}, where is my order?")
+
+    item = agent_page.get_by_test_id("conversation-item").filter(has_text=marker)
+    expect(item).to_be_visible()
+    item.click()
+    expect(agent_page.get_by_test_id("contact-panel")).to_contain_text("Shop")
+
+    # Typing shows on the other side.
+    visitor_page.get_by_test_id("composer-input").press_sequentially("still th", delay=30)
+    expect(agent_page.get_by_test_id("typing")).to_contain_text("typing")
+
+    _send(agent_page, "Hello! It left yesterday, **arriving tomorrow**.")
+    reply = visitor_page.locator("[data-testid=message][data-author-kind=agent]").filter(
+        has_text="arriving tomorrow"
+    )
+    expect(reply).to_be_visible()
+    expect(reply.locator("strong")).to_have_text("arriving tomorrow")
+    # The agent has the conversation open: the visitor sees the read receipt.
+    expect(visitor_page.get_by_test_id("read-receipt")).to_be_visible()
+
+    # A hostile message is shown as text on both sides and runs nowhere.
+    _send(visitor_page, XSS)
+    shown = agent_page.locator("[data-testid=message][data-author-kind=visitor]").filter(
+        has_text="onerror"
+    )
+    expect(shown).to_contain_text('<img src=x onerror="window.__xss=1">')
+    expect(
+        visitor_page.locator("[data-testid=message][data-author-kind=visitor]").filter(
+            has_text="onerror"
+        )
+    ).to_be_visible()
+    assert agent_page.evaluate("window.__xss") is None
+    assert visitor_page.evaluate("window.__xss") is None
+
+    # The visitor goes on to the cart: the conversation follows, nothing lost or doubled.
+    before = visitor_page.get_by_test_id("message").count()
+    visitor_page.goto(f"{live_server}/demo/shop/cart")
+    expect(visitor_page.get_by_test_id("message")).to_have_count(before)
+    expect(agent_page.get_by_test_id("contact-panel")).to_contain_text("Cart")
+    visitor_page.reload()
+    expect(visitor_page.get_by_test_id("message")).to_have_count(before)
+    _send(visitor_page, f"Thanks {marker} from the cart")
+    expect(
+        agent_page.locator("[data-testid=message]").filter(has_text="from the cart")
+    ).to_be_visible()
+
+    # The agent resolves; the visitor rates and asks for the transcript.
+    agent_page.get_by_test_id("resolve").click()
+    rating = visitor_page.get_by_test_id("rating")
+    expect(rating).to_be_visible()
+    rating.get_by_role("radio", name="4 out of 5").click()
+    expect(rating).to_contain_text("Thank you for your rating")
+    visitor_page.get_by_test_id("transcript-email").fill("visitor@example.com")
+    visitor_page.get_by_test_id("transcript-email").press("Enter")
+    expect(rating).to_contain_text("transcript will be sent")
+    agent_page.get_by_role("button", name="Log out").click()
+
+
+def test_offline_form_when_nobody_is_available(
+    live_server: str, visitor_page: Any, nobody_available: None
+) -> None:
+    visitor_page.goto(f"{live_server}/demo/shop")
+    visitor_page.get_by_test_id("launcher").click()
+    form = visitor_page.get_by_test_id("offline-form")
+    expect(form).to_be_visible()
+    form.get_by_label("Your name").fill("Eve")
+    form.get_by_label("Your e-mail address").fill("eve@example.com")
+    form.get_by_label("Your message").fill("Please call me back about my order.")
+    form.get_by_role("button", name="Send the message").click()
+    expect(visitor_page.get_by_role("status")).to_contain_text("We will answer you by e-mail")
+
+
+def test_widget_speaks_french_and_fills_a_phone_screen(live_server: str, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 640}, is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{live_server}/demo/shop?lang=fr")
+    page.get_by_test_id("launcher").click()
+    panel = page.get_by_role("dialog")
+    expect(panel).to_contain_text("Service client")
+    box = panel.bounding_box()
+    assert box is not None and box["width"] == 360 and box["height"] == 640
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    context.close()
