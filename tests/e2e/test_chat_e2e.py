@@ -79,6 +79,8 @@ def test_visitor_and_agent_chat_both_ways_and_nothing_is_lost_across_pages(
     agent_page.get_by_test_id("resolve").click()
     rating = visitor_page.get_by_test_id("rating")
     expect(rating).to_be_visible()
+    visitor_page.reload()  # the ended conversation stays, to be rated
+    expect(rating).to_be_visible()
     rating.get_by_role("radio", name="4 out of 5").click()
     expect(rating).to_contain_text("Thank you for your rating")
     visitor_page.get_by_test_id("transcript-email").fill("visitor@example.com")

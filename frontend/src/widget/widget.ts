@@ -15,6 +15,7 @@ const TOKEN_KEY = "relais.visitor";
 const OPEN_KEY = "relais.open";
 const DRAFT_KEY = "relais.draft";
 const DISMISSED_KEY = "relais.dismissed";
+const ACTIVE_KEY = "relais.active";
 
 interface VisitorSession {
   token: string;
@@ -50,6 +51,7 @@ export class RelaisWidget extends LitElement {
   identity: string | null = null;
 
   private token: string | null = localStorage.getItem(TOKEN_KEY);
+  private readonly fetched = new Set<string>();
   private api!: Api;
   private store!: ChatStore;
   private controller!: StoreController;
@@ -111,19 +113,26 @@ export class RelaisWidget extends LitElement {
   private current(): Conversation | null {
     const all = [...this.store.conversations.values()].sort((a, b) => b.created_at.localeCompare(a.created_at));
     const active = all.find((c) => c.status !== "resolved");
-    if (active) return active;
+    if (active) {
+      sessionStorage.setItem(ACTIVE_KEY, active.id);
+      return active;
+    }
+    // A conversation that ended during this visit stays on screen, to be rated, until the
+    // visitor starts a new one; older ones do not come back.
     const latest = all[0];
-    return latest && latest.id !== sessionStorage.getItem(DISMISSED_KEY) && this.seenEnd(latest) ? latest : null;
-  }
-
-  /** A resolved conversation is shown (to rate it) only to the visitor who took part in it. */
-  private seenEnd(conversation: Conversation): boolean {
-    return this.store.messagesOf(conversation.id).some((m) => m.author_kind === "visitor");
+    const endedNow = latest && latest.id === sessionStorage.getItem(ACTIVE_KEY);
+    return endedNow && latest.id !== sessionStorage.getItem(DISMISSED_KEY) ? latest : null;
   }
 
   override updated(): void {
     const current = this.current();
-    if (this.open && current && document.visibilityState === "visible") this.store.markRead(current.id);
+    if (!current) return;
+    if (this.open && document.visibilityState === "visible") this.store.markRead(current.id);
+    // After a reload, a conversation that ended has no messages replayed: fetch them once.
+    if (current.status === "resolved" && !this.fetched.has(current.id) && this.store.lastSeq(current.id) === 0) {
+      this.fetched.add(current.id);
+      void this.store.loadMessages(current.id);
+    }
   }
 
   override render() {
