@@ -62,3 +62,18 @@ def test_hostile_input_is_shown_as_text_never_as_markup(payload: str) -> None:
 @given(st.text(max_size=200))
 def test_no_input_produces_a_tag_or_attribute_outside_the_allow_list(text: str) -> None:
     _assert_safe(render(text))
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("abcXYZéàç019 ,.'?!;:%€$£/"))
+        | st.characters(categories=["L"]),
+        max_size=60,
+    )
+)
+def test_the_plain_text_shortcut_renders_exactly_as_the_parser(text: str) -> None:
+    from relais.conversations.markup import render_markdown
+
+    text = text.strip()
+    if text:
+        assert render(text) == render_markdown(text)
