@@ -245,9 +245,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless Chromium from the system, driven by Playwright."""
+    """Headless Chromium from the system, driven by Playwright.
+
+    Module-scoped: Playwright's sync API runs an event loop of its own in this thread while it
+    is open, which the asyncio tests of other modules must not find running."""
     need(CHROMIUM is not None, "Chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
@@ -266,6 +269,11 @@ def browser() -> Iterator[Any]:
         )
         yield chromium
         chromium.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: the fast suites answer first, and Playwright's loop stays apart."""
+    items.sort(key=lambda item: "/e2e/" in str(item.path))
 
 
 # -- say clearly what was skipped -------------------------------------------------------------
