@@ -15,6 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -87,11 +88,20 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         await asyncio.to_thread(upgrade, url)
         yield url
         return
+    async with postgres_database() as url:
+        yield url
+
+
+@asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    """A new, migrated PostgreSQL database, dropped afterwards."""
+    from relais.migrate import upgrade
+
     need(PG_URL is not None, "RELAIS_TEST_DATABASE_URL is not set (PostgreSQL)")
     assert PG_URL is not None
     url, name = await _create_pg_database(PG_URL)
-    await asyncio.to_thread(upgrade, url)
     try:
+        await asyncio.to_thread(upgrade, url)
         yield url
     finally:
         await _drop_pg_database(PG_URL, name)
@@ -172,9 +182,8 @@ class LiveServer:
         return self.app.state.runtime
 
 
-@pytest.fixture
-async def server(database_url: str, tmp_path: Path) -> AsyncIterator[LiveServer]:
-    """Relais on a real port, on each configured database, with two agents and a supervisor."""
+@asynccontextmanager
+async def seeded_server(database_url: str, tmp_path: Path) -> AsyncIterator[LiveServer]:
     from tests.helpers import seed_agents
 
     live = LiveServer(make_settings(database_url, tmp_path))
@@ -187,16 +196,18 @@ async def server(database_url: str, tmp_path: Path) -> AsyncIterator[LiveServer]
 
 
 @pytest.fixture
-async def sqlite_server(sqlite_url: str, tmp_path: Path) -> AsyncIterator[LiveServer]:
-    from tests.helpers import seed_agents
-
-    live = LiveServer(make_settings(sqlite_url, tmp_path))
-    await seed_agents(live.settings)
-    await live.start()
-    try:
+async def server(database_url: str, tmp_path: Path) -> AsyncIterator[LiveServer]:
+    """Relais on a real port, on each configured database, with agents in two teams and a
+    supervisor (tests/helpers.seed_agents)."""
+    async with seeded_server(database_url, tmp_path) as live:
         yield live
-    finally:
-        await live.stop()
+
+
+@pytest.fixture
+async def sqlite_server(sqlite_url: str, tmp_path: Path) -> AsyncIterator[LiveServer]:
+    """The same, on SQLite only: for what does not depend on the database."""
+    async with seeded_server(sqlite_url, tmp_path) as live:
+        yield live
 
 
 # -- the demo as a user starts it, and a browser ----------------------------------------------

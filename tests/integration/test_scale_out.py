@@ -18,14 +18,7 @@ from relais.app import decode_event
 from relais.conversations.events import Typing
 from relais.conversations.schemas import ConversationRef
 from relais.core.bus import Event, RedisBus
-from tests.conftest import (
-    PG_URL,
-    REDIS_URL,
-    _create_pg_database,
-    _drop_pg_database,
-    free_port,
-    need,
-)
+from tests.conftest import REDIS_URL, free_port, need, postgres_database
 from tests.helpers import eventually, login, new_visitor, seed_agents
 
 
@@ -57,17 +50,9 @@ async def test_redis_bus_carries_typed_events_between_two_buses() -> None:
 
 @pytest.fixture
 async def pg_database() -> AsyncIterator[str]:
-    need(PG_URL is not None, "RELAIS_TEST_DATABASE_URL is not set (PostgreSQL)")
     need(REDIS_URL is not None, "RELAIS_TEST_REDIS_URL is not set (Redis)")
-    assert PG_URL is not None
-    from relais.migrate import upgrade
-
-    url, name = await _create_pg_database(PG_URL)
-    await asyncio.to_thread(upgrade, url)
-    try:
+    async with postgres_database() as url:
         yield url
-    finally:
-        await _drop_pg_database(PG_URL, name)
 
 
 def _serve(url: str, port: int, public: str, tmp: Path, log: IO[bytes]) -> subprocess.Popen[bytes]:

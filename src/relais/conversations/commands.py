@@ -3,9 +3,15 @@ transaction, so that a message posted over either path goes through exactly the 
 
 from __future__ import annotations
 
+from relais.contacts.models import Visitor
 from relais.conversations.events import Typing
-from relais.conversations.repository import get_readable, open_conversation_of, ref_of
-from relais.conversations.schemas import ConversationRef, MessageOut
+from relais.conversations.repository import (
+    conversation_out,
+    get_readable,
+    open_conversation_of,
+    ref_of,
+)
+from relais.conversations.schemas import ConversationOut, ConversationRef, MessageOut
 from relais.conversations.service import (
     Assigner,
     check_visitor,
@@ -48,6 +54,46 @@ async def post_message(
             attachment_ids=attachment_ids,
             max_chars=max_chars,
         )
+
+    return await db.run(work)
+
+
+async def start_conversation(
+    db: Database,
+    visitor: VisitorPrincipal,
+    *,
+    client_id: str,
+    body: str | None,
+    max_chars: int,
+    team_id: str,
+    assigner: Assigner,
+    reply_to_email: str | None = None,
+    claimed_name: str | None = None,
+) -> ConversationOut:
+    """The visitor's open conversation (created if none) with its first message, if any.
+
+    ``reply_to_email`` and ``claimed_name`` come from the offline form: unverified, they stay on
+    the visitor and the conversation and are never merged into a Contact."""
+
+    async def work(uow: UnitOfWork) -> ConversationOut:
+        if claimed_name is not None or reply_to_email is not None:
+            row = await uow.session.get(Visitor, visitor.visitor_id)
+            if row is not None:
+                row.claimed_name, row.claimed_email = claimed_name, reply_to_email
+        conversation, _ = await do_start_conversation(
+            uow, visitor, team_id=team_id, assigner=assigner, reply_to_email=reply_to_email
+        )
+        if body:
+            await do_post_message(
+                uow,
+                visitor,
+                conversation,
+                client_id=client_id,
+                body=body,
+                attachment_ids=[],
+                max_chars=max_chars,
+            )
+        return await conversation_out(uow.session, conversation)
 
     return await db.run(work)
 

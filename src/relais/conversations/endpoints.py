@@ -30,13 +30,10 @@ from relais.conversations.schemas import (
     TranscriptAsk,
 )
 from relais.conversations.service import (
-    do_post_message,
     do_rate,
     do_request_transcript,
     do_resolve,
-    do_start_conversation,
 )
-from relais.core.db import UnitOfWork
 from relais.core.errors import NotFound
 from relais.deps import CurrentAgent, CurrentPrincipal, CurrentVisitor, RuntimeDep
 
@@ -65,24 +62,15 @@ async def start_conversation(
     body: StartConversation, visitor: CurrentVisitor, runtime: RuntimeDep
 ) -> ConversationOut:
     """Start a conversation; a visitor who has one that is not resolved gets that one back."""
-
-    async def work(uow: UnitOfWork) -> ConversationOut:
-        conversation, _ = await do_start_conversation(
-            uow, visitor, team_id=runtime.default_team_id, assigner=runtime.assigner
-        )
-        if body.body:
-            await do_post_message(
-                uow,
-                visitor,
-                conversation,
-                client_id=body.client_id,
-                body=body.body,
-                attachment_ids=[],
-                max_chars=runtime.settings.chat.max_message_chars,
-            )
-        return await conversation_out(uow.session, conversation)
-
-    return await runtime.db.run(work)
+    return await commands.start_conversation(
+        runtime.db,
+        visitor,
+        client_id=body.client_id,
+        body=body.body,
+        max_chars=runtime.settings.chat.max_message_chars,
+        team_id=runtime.default_team_id,
+        assigner=runtime.assigner,
+    )
 
 
 @router.get("/{conversation_id}")

@@ -78,7 +78,12 @@ async def healthz(request: Request) -> dict[str, object]:
     return figures
 
 
-_SHOP_PAGES = {"": "shop.html", "cart": "shop-cart.html", "checkout": "shop-checkout.html"}
+# page -> (title, the file with the page's main content, set in shop-layout.html)
+_SHOP_PAGES = {
+    "": ("Shop", "shop.html"),
+    "cart": ("Cart", "shop-cart.html"),
+    "checkout": ("Checkout", "shop-checkout.html"),
+}
 
 
 @router.get("/demo/shop")
@@ -89,7 +94,9 @@ async def shop(request: Request, page: str = "") -> HTMLResponse:
     if page not in _SHOP_PAGES:
         raise NotFound("No such page.")
     runtime: Runtime = request.app.state.runtime
-    text = _page(_SHOP_PAGES[page])
+    title, content = _SHOP_PAGES[page]
+    text = _page("shop-layout.html").replace("{{TITLE}}", title)
+    text = text.replace("{{CONTENT}}", _page(content))
     attr = ""
     customer = request.query_params.get("customer")
     secret = runtime.settings.widget.identity_keys.get(DEMO_KEY_ID)

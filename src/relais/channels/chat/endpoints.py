@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from relais.channels.chat.page_views import record_page
-from relais.contacts.models import Contact, Visitor
+from relais.contacts.models import Contact
 from relais.contacts.schemas import PageIn, VisitorSessionIn, VisitorSessionOut
 from relais.contacts.service import (
     check_identity,
@@ -13,10 +13,8 @@ from relais.contacts.service import (
     do_start_visitor,
     visitor_from_token,
 )
-from relais.conversations.repository import conversation_out
+from relais.conversations import commands
 from relais.conversations.schemas import ConversationOut, OfflineMessage
-from relais.conversations.service import do_post_message, do_start_conversation
-from relais.core.db import UnitOfWork
 from relais.deps import CurrentVisitor, RuntimeDep, check_visitor_origin, client_ip
 from relais.identity.service import any_agent_available
 from relais.identity.tokens import issue_visitor_token
@@ -77,29 +75,14 @@ async def leave_message(
     await runtime.limiter.hit(
         f"offline:{client_ip(request)}", runtime.settings.rate_limits.anonymous_per_minute
     )
-    email = body.email.strip().lower()
-
-    async def work(uow: UnitOfWork) -> ConversationOut:
-        row = await uow.session.get(Visitor, visitor.visitor_id)
-        if row is not None:
-            # Unverified: kept on the visitor and the conversation, never merged into a Contact.
-            row.claimed_name, row.claimed_email = body.name.strip(), email
-        conversation, _ = await do_start_conversation(
-            uow,
-            visitor,
-            team_id=runtime.default_team_id,
-            assigner=runtime.assigner,
-            reply_to_email=email,
-        )
-        await do_post_message(
-            uow,
-            visitor,
-            conversation,
-            client_id=body.client_id,
-            body=body.body,
-            attachment_ids=[],
-            max_chars=runtime.settings.chat.max_message_chars,
-        )
-        return await conversation_out(uow.session, conversation)
-
-    return await runtime.db.run(work)
+    return await commands.start_conversation(
+        runtime.db,
+        visitor,
+        client_id=body.client_id,
+        body=body.body,
+        max_chars=runtime.settings.chat.max_message_chars,
+        team_id=runtime.default_team_id,
+        assigner=runtime.assigner,
+        reply_to_email=body.email.strip().lower(),
+        claimed_name=body.name.strip(),
+    )
