@@ -207,3 +207,19 @@ async def test_agent_socket_from_another_origin_is_refused(server: LiveServer) -
     code, _ = await sock.closed
     assert code == 4403, "cross-site WebSocket hijacking is refused"
     await alice.close()
+
+
+async def test_health_reports_connections_and_event_loop_stalls(sqlite_server: LiveServer) -> None:
+    visitor = await new_visitor(sqlite_server.base)
+    ws = await visitor.ws()
+    await ws.wait_for(lambda f: f["type"] == "ready")
+    health = (await visitor.client.get("/healthz")).json()
+    assert health["status"] == "ok" and health["connections"] == 1
+    assert health["loop_stall_max_ms"] >= 0
+    await ws.close()
+
+    async def gone() -> None:
+        assert (await visitor.client.get("/healthz")).json()["connections"] == 0
+
+    await eventually(gone)
+    await visitor.close()
