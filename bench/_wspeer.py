@@ -14,9 +14,11 @@ import random
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.typing import Origin
@@ -46,7 +48,15 @@ class Context:
     errors: Counter[str] = field(default_factory=Counter)
     closes: Counter[str] = field(default_factory=Counter)
     seq_gaps: int = 0
+    fetched: int = 0  # messages caught up over REST after a heartbeat showed them missing
     stopping: bool = False
+    http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(trust_env=False))
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def spawn(self, job: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(job)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     def client_id(self) -> str:
         return f"{self.run_id}-{next(self.ids)}"
@@ -173,4 +183,4 @@ class Peer(ABC):
     def reconnect(self) -> None:
         """Drop the connection; run() comes back with the cursors (after a gap in seq)."""
         if self._ws is not None:
-            asyncio.get_running_loop().create_task(self._ws.close(4000, "resume"))
+            self.ctx.spawn(self._ws.close(4000, "resume"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 from websockets.asyncio.client import ClientConnection
 
+from _wsledger import Direction
 from _wspeer import Context, Frame, Peer
 
 T = TypeVar("T")
@@ -37,13 +39,51 @@ class Target:
 
 
 class _RelaisPeer(Peer):
+    kind = ""  # "visitor" or "agent": messages by the other kind are what it receives
+
     def __init__(self, ctx: Context, target: Target) -> None:
         super().__init__(ctx)
         self.target = target
+        self.cursors: dict[str, int] = {}  # its conversations: the latest message seq seen
         self._frame_seq = 0
+        self._behind: dict[str, int] = {}  # what the last heartbeat said we had not seen yet
+        self._fetching = False
 
     def uri(self) -> str:
         return self.target.ws
+
+    def auth(self) -> dict[str, str]:
+        """Headers that authenticate it on the REST API."""
+        return {}
+
+    def on_message(self, message: Frame, now: float) -> None:
+        conversation, seq = message["conversation_id"], message["seq"]
+        self.cursors[conversation] = max(self.cursors.get(conversation, 0), seq)
+        if message["author_kind"] not in (self.kind, "system"):
+            self.ctx.ledger.received(message["client_id"], message["id"], now)
+            self.answer(conversation)
+
+    def answer(self, conversation_id: str) -> None:
+        """A message from the other side arrived."""
+
+    def on_frame(self, frame: Frame, now: float) -> None:
+        if not self.in_sequence(frame):
+            return
+        kind = frame["type"]
+        if kind == "message":
+            self.on_message(frame["message"], now)
+        elif kind == "conversation":
+            self.cursors.setdefault(frame["conversation"]["id"], 0)
+        elif kind == "ack":
+            self.acknowledged(frame["ref"])
+            if not frame["ok"]:
+                self.ctx.errors[f"send_{frame['error']['code']}"] += 1
+        elif kind == "heartbeat":
+            self.on_heartbeat(frame["cursors"])
+        elif kind == "ready":
+            self._became_ready()
+        elif kind == "error":
+            self.ctx.errors[f"error_{frame['code']}"] += 1
 
     def in_sequence(self, frame: Frame) -> bool:
         """Server frames are numbered per connection: a gap means something was missed, and
@@ -58,57 +98,71 @@ class _RelaisPeer(Peer):
         self._frame_seq += 1
         return True
 
-    def on_common(self, frame: Frame) -> None:
-        kind = frame["type"]
-        if kind == "ack":
-            self.acknowledged(frame["ref"])
-            if not frame["ok"]:
-                self.ctx.errors[f"send_{frame['error']['code']}"] += 1
-        elif kind == "ready":
-            self._became_ready()
-        elif kind == "error":
-            self.ctx.errors[f"error_{frame['code']}"] += 1
+    def on_heartbeat(self, latest: dict[str, int]) -> None:
+        """The store is ahead of us. Frames may still be on their way, so only what is still
+        missing one heartbeat later is fetched over REST, as docs/api.md asks of clients."""
+        late = {c: s for c, s in self._behind.items() if self.cursors.get(c, 0) < s}
+        self._behind = {c: s for c, s in latest.items() if s > self.cursors.get(c, 0)}
+        if late and not self._fetching:
+            self._fetching = True
+            self.ctx.spawn(self._catch_up(list(late)))
+
+    async def _catch_up(self, conversations: list[str]) -> None:
+        http = self.ctx.http
+        try:
+            for conversation in conversations:
+                after = self.cursors.get(conversation, 0)
+                r = await http.get(
+                    f"{self.target.base}/api/v1/conversations/{conversation}/messages",
+                    params={"after": after, "limit": 500},
+                    headers=self.auth(),
+                )
+                r.raise_for_status()
+                for message in r.json():
+                    if message["seq"] > self.cursors.get(conversation, 0):
+                        self.ctx.fetched += 1
+                        self.on_message(message, time.monotonic())
+        except httpx.HTTPError as exc:
+            self.ctx.errors[f"fetch_{type(exc).__name__}"] += 1
+        finally:
+            self._fetching = False
+
+    def _post(self, conversation_id: str | None, direction: Direction) -> None:
+        cid = self.ctx.client_id()
+        frame = {"type": "send", "ref": cid, "conversation_id": conversation_id}
+        self.send(cid, {**frame, "client_id": cid, "body": self.ctx.body()}, direction)
 
 
 class RelaisVisitor(_RelaisPeer):
+    kind = "visitor"
+
     def __init__(self, ctx: Context, target: Target, token: str) -> None:
         super().__init__(ctx, target)
         self.token = token
-        self.conversation_id: str | None = None
-        self.cursor = 0  # latest message seq seen in its conversation
+
+    @property
+    def conversation_id(self) -> str | None:
+        return next(iter(self.cursors), None)  # one conversation per visitor here
 
     def origin(self) -> str | None:
         return self.target.visitor_origin
 
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", "Origin": self.target.visitor_origin}
+
     async def opened(self, ws: ClientConnection) -> None:
-        cursors = {self.conversation_id: self.cursor} if self.conversation_id else {}
-        await ws.send(_json({"type": "hello", "token": self.token, "cursors": cursors}))
+        await ws.send(_json({"type": "hello", "token": self.token, "cursors": self.cursors}))
 
     def send_message(self) -> None:
-        cid = self.ctx.client_id()
-        frame = {"type": "send", "ref": cid, "conversation_id": self.conversation_id}
-        self.send(cid, {**frame, "client_id": cid, "body": self.ctx.body()}, "v2a")
-
-    def on_frame(self, frame: Frame, now: float) -> None:
-        if not self.in_sequence(frame):
-            return
-        if frame["type"] == "message":
-            message = frame["message"]
-            self.conversation_id = message["conversation_id"]
-            self.cursor = max(self.cursor, message["seq"])
-            if message["author_kind"] == "agent":
-                self.ctx.ledger.received(message["client_id"], message["id"], now)
-        else:
-            if frame["type"] == "ack" and frame["ok"]:
-                self.conversation_id = frame["message"]["conversation_id"]
-            self.on_common(frame)
+        self._post(self.conversation_id, "v2a")
 
 
 class RelaisAgent(_RelaisPeer):
+    kind = "agent"
+
     def __init__(self, ctx: Context, target: Target, session: str) -> None:
         super().__init__(ctx, target)
         self.session = session
-        self.cursors: dict[str, int] = {}  # its conversations: latest message seq seen
 
     def origin(self) -> str | None:
         return self.target.agent_origin
@@ -116,30 +170,15 @@ class RelaisAgent(_RelaisPeer):
     def headers(self) -> dict[str, str]:
         return {"Cookie": f"relais_session={self.session}"}
 
+    def auth(self) -> dict[str, str]:
+        return self.headers()
+
     async def opened(self, ws: ClientConnection) -> None:
         await ws.send(_json({"type": "hello", "cursors": dict(list(self.cursors.items())[:500])}))
 
-    def on_frame(self, frame: Frame, now: float) -> None:
-        if not self.in_sequence(frame):
-            return
-        kind = frame["type"]
-        if kind == "message":
-            message = frame["message"]
-            conversation = message["conversation_id"]
-            self.cursors[conversation] = max(self.cursors.get(conversation, 0), message["seq"])
-            if message["author_kind"] == "visitor":
-                self.ctx.ledger.received(message["client_id"], message["id"], now)
-                if self.ctx.rng.random() < self.ctx.reply_ratio:
-                    self._reply(conversation)
-        elif kind == "conversation":
-            self.cursors.setdefault(frame["conversation"]["id"], 0)
-        else:
-            self.on_common(frame)
-
-    def _reply(self, conversation_id: str) -> None:
-        cid = self.ctx.client_id()
-        frame = {"type": "send", "ref": cid, "conversation_id": conversation_id}
-        self.send(cid, {**frame, "client_id": cid, "body": self.ctx.body()}, "a2v")
+    def answer(self, conversation_id: str) -> None:
+        if self.ctx.rng.random() < self.ctx.reply_ratio:
+            self._post(conversation_id, "a2v")
 
 
 def _json(frame: Frame) -> str:

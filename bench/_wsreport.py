@@ -22,6 +22,8 @@ ROWS: list[Row] = [
     ("load generator CPU (% of a core)", lambda f: f.get("generator_cpu_pct")),
     ("load generator loop lag (ms)", lambda f: f.get("generator_lag_ms")),
     ("lost / duplicated / redelivered", lambda f: _integrity(f) if f else None),
+    ("caught up over REST (heartbeat)", lambda f: f.get("fetched")),
+    ("reconnections", lambda f: sum(f["closes"].values()) if f else None),
 ]
 
 
@@ -60,8 +62,8 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> str:
         lines += ["", f"p99(Relais) / p99(bare relay): {relais['p99_ms'] / bare['p99_ms']:.1f}"]
     lines += [
         "",
-        "* stall, both servers: GET /healthz every 10 ms from the orchestrator process; the "
-        "longest gap between two answers beyond the 10 ms interval.",
+        "* stall, both servers: a WebSocket ping every 10 ms on a connection of its own, from "
+        "the orchestrator process; the longest gap between two pongs beyond the interval.",
     ]
     before, after = relais.get("monitor_before_ms"), relais.get("monitor_after_ms")
     if after is not None:
@@ -80,13 +82,19 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> str:
 
 def _restart(r: dict[str, Any], connections: int) -> str:
     return (
-        "Restart (SIGKILL under load, started again on the same database): server answering "
+        f"Restart (SIGKILL under {r['rate']:.0f} msg/s, started again on the same database): "
+        "server answering "
         f"after {r['server_up_s']:.2f} s; all {connections} clients reconnected after "
         f"{r['all_reconnected_s']:.2f} s; resumed after {r['resumed_s']:.2f} s "
         f"({r['backlog']} messages in flight or sent meanwhile); since the start: "
         f"{r['lost']} lost, {r['duplicated']} duplicated, {r['redelivered']} redelivered, "
-        f"{r['seq_gaps']} seq gaps."
+        f"{r['seq_gaps']} seq gaps, {r['fetched']} caught up over REST; "
+        f"{r['reconnects']} connections made ({_closes(r)})."
     )
+
+
+def _closes(r: dict[str, Any]) -> str:
+    return ", ".join(f"{n} x {why}" for why, n in sorted(r["closes"].items())) or "none closed"
 
 
 def failures(results: dict[str, Any]) -> list[str]:

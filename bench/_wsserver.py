@@ -133,7 +133,9 @@ class Relais:
         self.process = Process(serve, self.env, workdir, workdir / "relais.log")
 
     async def prepare(self, emails: list[str], password: str, max_chats: int) -> None:
-        await _run([sys.executable, "-m", "relais", "migrate"], self.env)
+        out = await _run([sys.executable, "-m", "relais", "migrate"], self.env)
+        if out is not None:
+            raise RuntimeError(f"relais migrate failed:\n{out}")
         await add_agents(emails, password, max_chats, self.env)
 
 
@@ -147,16 +149,25 @@ async def add_agents(
         argv = [sys.executable, "-m", "relais", "user", "add", "--email", email]
         argv += ["--name", f"Bench agent {i}", "--max-chats", str(max_chats)]
         async with gate:
-            await _run(argv, {**env, "RELAIS_PASSWORD": password}, ok_if="exists already")
+            # Two `user add` at once on one SQLite file: the loser's deferred transaction
+            # cannot become a writer and fails with "database is locked" at once. Try again.
+            for attempt in range(10):
+                out = await _run(argv, {**env, "RELAIS_PASSWORD": password})
+                if out is None or "exists already" in out:
+                    return
+                if "database is locked" not in out or attempt == 9:
+                    raise RuntimeError(f"relais user add {email} failed:\n{out}")
+                await asyncio.sleep(0.2)
 
-    await asyncio.gather(*(one(i, e) for i, e in enumerate(emails)))
+    async with asyncio.TaskGroup() as group:
+        for i, email in enumerate(emails):
+            group.create_task(one(i, email))
 
 
-async def _run(argv: list[str], env: dict[str, str], ok_if: str | None = None) -> None:
+async def _run(argv: list[str], env: dict[str, str]) -> str | None:
+    """None on success, else what the command printed."""
     proc = await asyncio.create_subprocess_exec(
         *argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     out, _ = await proc.communicate()
-    text = out.decode(errors="replace")
-    if proc.returncode != 0 and not (ok_if and ok_if in text):
-        raise RuntimeError(f"{' '.join(argv[1:4])} failed ({proc.returncode}):\n{text}")
+    return None if proc.returncode == 0 else out.decode(errors="replace")

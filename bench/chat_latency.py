@@ -31,7 +31,8 @@ from urllib.parse import urlsplit
 
 import psutil  # type: ignore[import-untyped]  # no stubs in requirements.lock
 
-from _wsprobe import StallProbe, server_monitor_ms
+from _wsprobe import StallProbe, relais_hello, server_monitor_ms
+from _wsrelais import Target, visitor_tokens
 from _wsreport import failures, report
 from _wsserver import (
     BENCH,
@@ -90,13 +91,12 @@ class Generator:
 
 
 async def measure(
-    argv: list[str], base: str, server: Process | None, *, restart: bool = False
+    argv: list[str], base: str, server: Process | None, probe: StallProbe, *, restart: bool = False
 ) -> dict[str, Any]:
     """One side of the comparison: drive the generator through its steps, measuring the server
     (memory, CPU, stalls) between them."""
     fig: dict[str, Any] = {}
     health = base + "/healthz"
-    probe = StallProbe(health)
     rss0 = cpu0 = gen0 = t0 = 0.0
     async with Generator(argv) as gen:
         while True:
@@ -113,8 +113,8 @@ async def measure(
                     fig["mem_per_conn_kib"] = (server.rss() - rss0) / step["connections"] / 1024
                     cpu0 = server.cpu_s()
                 fig["monitor_before_ms"] = await server_monitor_ms(health)
+                await probe.start()
                 gen0, t0 = gen.cpu_s(), time.monotonic()
-                probe.start()
                 gen.tell("continue")
             elif name == "window_end":
                 fig["stall_probe_ms"] = await probe.stop()
@@ -153,7 +153,8 @@ async def run_bare(args: argparse.Namespace, agents: int, work: Path) -> dict[st
     try:
         await relay.wait_healthy(base + "/healthz")
         argv = ["--mode", "bare", "--base", base, *generator_argv(args, agents)]
-        return await measure(argv, base, relay)
+        probe = StallProbe(f"ws://127.0.0.1:{port}/?role=visitor&pair=probe&agent=probe")
+        return await measure(argv, base, relay, probe)
     finally:
         relay.stop()
 
@@ -168,7 +169,7 @@ async def run_relais(args: argparse.Namespace, agents: int, work: Path) -> dict[
         pid = listening_pid(urlsplit(base).port or 80)
         server = Process.existing(pid) if pid else None
         argv += ["--base", base, "--visitor-origin", args.origin]
-        return await measure(argv, base, server)
+        return await measure(argv, base, server, await relais_probe(base, args.origin))
     relais = Relais(work, free_port())
     t = time.monotonic()
     await relais.prepare(emails, AGENT_PASSWORD, max_chats)
@@ -177,9 +178,16 @@ async def run_relais(args: argparse.Namespace, agents: int, work: Path) -> dict[
     try:
         await relais.process.wait_healthy(relais.base + "/healthz")
         argv += ["--base", relais.base, "--visitor-origin", VISITOR_ORIGIN]
-        return await measure(argv, relais.base, relais.process, restart=not args.no_restart)
+        probe = await relais_probe(relais.base, VISITOR_ORIGIN)
+        return await measure(argv, relais.base, relais.process, probe, restart=not args.no_restart)
     finally:
         relais.process.stop()
+
+
+async def relais_probe(base: str, origin: str) -> StallProbe:
+    """The stall probe, as one more visitor: Relais keeps only authenticated sockets open."""
+    (token,) = await visitor_tokens(Target(base, origin, base), 1)
+    return StallProbe(Target(base, origin, base).ws, origin=origin, hello=relais_hello(token))
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
