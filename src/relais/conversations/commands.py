@@ -9,6 +9,7 @@ from relais.conversations.repository import (
     conversation_out,
     get_readable,
     open_conversation_of,
+    peek_readable,
     ref_of,
 )
 from relais.conversations.schemas import ConversationOut, ConversationRef, MessageOut
@@ -44,7 +45,7 @@ async def post_message(
                 uow, visitor, team_id=team_id, assigner=assigner
             )
         else:
-            conversation = await get_readable(uow.session, principal, conversation_id)
+            conversation = await peek_readable(uow.session, principal, conversation_id)
         return await do_post_message(
             uow,
             principal,
@@ -109,7 +110,7 @@ async def typing_event(
 ) -> Typing:
     """Typing is not stored: check access, then the caller publishes the event directly."""
     async with db.transaction(write=False) as uow:
-        conversation = await get_readable(uow.session, principal, conversation_id)
+        conversation = await peek_readable(uow.session, principal, conversation_id)
     return Typing(
         ref=ref_of(conversation), author_kind=principal.kind, author_name=author_name, typing=typing
     )

@@ -90,7 +90,9 @@ def create_engine(url: str) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN")
+            # Straight to SQLite: through the statement machinery this cost a quarter of a
+            # millisecond per transaction.
+            sqlite_inline.begin(connection.connection.dbapi_connection)
 
         return engine
     return create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)

@@ -120,3 +120,9 @@ def connector(path: str) -> Any:
         return InlineConnection(sqlite3.connect(path, check_same_thread=False))
 
     return connect
+
+
+def begin(adapted_connection: Any) -> None:
+    """BEGIN on the SQLite connection under SQLAlchemy's adapter (the dialect's begin hook)."""
+    inline: InlineConnection = adapted_connection._connection
+    inline._conn.execute("BEGIN")
