@@ -126,13 +126,21 @@ async def do_close_session(session: AsyncSession, token: str) -> None:
 
 async def agent_for_session(session: AsyncSession, token: str) -> tuple[Agent, str]:
     """The agent of a session cookie and the session's CSRF token, or NotAuthenticated."""
-    row = await session.get(AgentSession, _digest(token))
-    if row is None or row.expires_at < utcnow():
+    # One query for the session and its agent (every agent request comes through here).
+    found = (
+        await session.execute(
+            select(Agent, AgentSession.csrf_token)
+            .join(AgentSession, AgentSession.agent_id == Agent.id)
+            .where(
+                AgentSession.token_hash == _digest(token),
+                AgentSession.expires_at > utcnow(),
+                Agent.active.is_(True),
+            )
+        )
+    ).first()
+    if found is None:
         raise NotAuthenticated("Your session has ended; log in again.")
-    agent = await session.get(Agent, row.agent_id)
-    if agent is None or not agent.active:
-        raise NotAuthenticated("Your session has ended; log in again.")
-    return agent, row.csrf_token
+    return found[0], found[1]
 
 
 async def any_agent_available(session: AsyncSession) -> bool:
