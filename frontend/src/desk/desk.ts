@@ -113,8 +113,9 @@ export class RelaisDesk extends LitElement {
       .sort((a, b) => b.updated_at.localeCompare(a.updated_at));
   }
 
+  /** The customer's messages the agent has not read (system notes do not count). */
   private unread(c: Conversation): number {
-    return Math.max(0, c.last_seq - c.agent_read_seq);
+    return this.store.messagesOf(c.id).filter((m) => m.author_kind === "visitor" && m.seq > c.agent_read_seq).length;
   }
 
   private notify(c: Conversation): void {
