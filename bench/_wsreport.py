@@ -81,6 +81,14 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> str:
 
 
 def _restart(r: dict[str, Any], connections: int) -> str:
+    if r.get("not_back"):
+        return (
+            f"Restart (SIGKILL under {r['rate']:.0f} msg/s, same database): server answering "
+            f"after {r['server_up_s']:.2f} s, but {r['not_back']} of {connections} clients "
+            f"({', '.join(r['not_back_kinds'])}) not back 60 s after the kill: NOT RESUMED. "
+            f"{r['lost']} messages undelivered; {r['reconnects']} connections made "
+            f"({_closes(r)})."
+        )
     return (
         f"Restart (SIGKILL under {r['rate']:.0f} msg/s, started again on the same database): "
         "server answering "
@@ -104,6 +112,8 @@ def failures(results: dict[str, Any]) -> list[str]:
         if not fig:
             continue
         final = fig.get("restart", fig)
+        if final.get("not_back"):
+            problems.append(f"{side}: {final['not_back']} clients never came back after restart")
         for key in ("lost", "duplicated", "redelivered", "seq_gaps"):
             if final.get(key):
                 problems.append(f"{side}: {final[key]} {key.replace('_', ' ')}")

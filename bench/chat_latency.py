@@ -194,12 +194,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     agents = math.ceil(args.conversations / args.chats_per_agent)
     results: dict[str, Any] = {"conversations": args.conversations, "agents": agents}
     with tempfile.TemporaryDirectory(prefix="relais-bench-") as tmp:
+        work = args.keep or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
         if args.only in (None, "bare"):
             print("bare relay …", file=sys.stderr)
-            results["bare"] = await run_bare(args, agents, Path(tmp))
+            results["bare"] = await run_bare(args, agents, work)
         if args.only in (None, "relais"):
             print("relais …", file=sys.stderr)
-            results["relais"] = await run_relais(args, agents, Path(tmp))
+            results["relais"] = await run_relais(args, agents, work)
     return results
 
 
@@ -220,6 +222,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--only", choices=["relais", "bare"])
     p.add_argument("--no-restart", action="store_true", help="skip the restart test")
     p.add_argument("--json", type=Path, help="also write the raw figures here")
+    p.add_argument("--keep", type=Path, help="work (database, server logs) in this directory")
     args = p.parse_args(argv)
     if args.quick:
         args.conversations, args.duration = 20, 3.0
