@@ -8,6 +8,7 @@ orchestrator's kill time and the generator's receive times can be compared.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -21,6 +22,7 @@ class Sent:
     written: float = 0.0  # when it first went onto a socket
     received: float = 0.0
     message_id: str | None = None
+    via: str = ""  # "ws" or "rest": how it first arrived
 
 
 @dataclass
@@ -48,6 +50,7 @@ class Ledger:
         self.redelivered = 0  # the same stored message delivered twice to one side
         self.duplicated = 0  # one client id stored as two messages (a retry not recognised)
         self.unknown = 0  # a message nobody here sent (another run's, or a bug)
+        self.redelivered_via: Counter[str] = Counter()  # "first then second" arrival paths
 
     def generated(self, client_id: str, direction: Direction, now: float) -> None:
         self.sent[client_id] = Sent(direction, now)
@@ -57,16 +60,19 @@ class Ledger:
         if entry is not None and not entry.written:
             entry.written = now
 
-    def received(self, client_id: str | None, message_id: str | None, now: float) -> None:
+    def received(
+        self, client_id: str | None, message_id: str | None, now: float, via: str = "ws"
+    ) -> None:
         entry = self.sent.get(client_id or "")
         if entry is None:
             self.unknown += 1
         elif not entry.received:
-            entry.received, entry.message_id = now, message_id
+            entry.received, entry.message_id, entry.via = now, message_id, via
         elif message_id is not None and message_id != entry.message_id:
             self.duplicated += 1
         else:
             self.redelivered += 1
+            self.redelivered_via[f"{entry.via} then {via}"] += 1
 
     def undelivered(self) -> int:
         return sum(1 for s in self.sent.values() if not s.received)

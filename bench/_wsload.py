@@ -154,11 +154,17 @@ def integrity(ctx: Context) -> dict[str, Any]:
     ledger = ctx.ledger
     return {
         "lost": ledger.undelivered(),
+        "lost_replies": sum(
+            1 for s in ledger.sent.values() if s.direction == "a2v" and not s.received
+        ),
+        "never_written": sum(1 for s in ledger.sent.values() if not s.written),
         "duplicated": ledger.duplicated,
         "redelivered": ledger.redelivered,
+        "redelivered_via": dict(ledger.redelivered_via),
         "unknown": ledger.unknown,
         "seq_gaps": ctx.seq_gaps,
         "fetched": ctx.fetched,
+        "late_frames": ctx.late_frames,
         "errors": dict(ctx.errors),
         "closes": dict(ctx.closes),
     }
@@ -242,6 +248,7 @@ async def main(args: argparse.Namespace) -> None:
     control = Control()
     await control.start()
     ctx = Context(Ledger(), random.Random(args.seed), args.compression, args.reply_ratio)
+    ctx.catch_up = args.catch_up
     lag = LoopLag()
     lag_task = asyncio.create_task(lag.run())
     visitors, agents = await build(args, ctx)
@@ -305,6 +312,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--agent-origin", default="")
     p.add_argument("--compression", default="deflate", type=lambda s: None if s == "none" else s)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--catch-up", action="store_true")
     args = p.parse_args(argv)
     args.agent_origin = args.agent_origin or args.base
     return args

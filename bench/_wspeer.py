@@ -48,7 +48,10 @@ class Context:
     errors: Counter[str] = field(default_factory=Counter)
     closes: Counter[str] = field(default_factory=Counter)
     seq_gaps: int = 0
+    catch_up: bool = False  # fetch over REST what heartbeats show missing (--catch-up)
     fetched: int = 0  # messages caught up over REST after a heartbeat showed them missing
+    fetched_ids: set[str] = field(default_factory=set)
+    late_frames: int = 0  # frames of messages already fetched over REST
     stopping: bool = False
     http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(trust_env=False))
     tasks: set[asyncio.Task[None]] = field(default_factory=set)

@@ -56,12 +56,19 @@ class _RelaisPeer(Peer):
         """Headers that authenticate it on the REST API."""
         return {}
 
-    def on_message(self, message: Frame, now: float) -> None:
+    def on_message(self, message: Frame, now: float, *, fetched: bool = False) -> None:
         conversation, seq = message["conversation_id"], message["seq"]
         self.cursors[conversation] = max(self.cursors.get(conversation, 0), seq)
-        if message["author_kind"] not in (self.kind, "system"):
-            self.ctx.ledger.received(message["client_id"], message["id"], now)
-            self.answer(conversation)
+        if message["author_kind"] in (self.kind, "system"):
+            return
+        if fetched:
+            self.ctx.fetched_ids.add(message["id"])
+        elif message["id"] in self.ctx.fetched_ids:
+            self.ctx.late_frames += 1  # its frame, after we fetched it: late, not twice
+            return
+        via = "rest" if fetched else "ws"
+        self.ctx.ledger.received(message["client_id"], message["id"], now, via)
+        self.answer(conversation)
 
     def answer(self, conversation_id: str) -> None:
         """A message from the other side arrived."""
@@ -103,25 +110,29 @@ class _RelaisPeer(Peer):
         missing one heartbeat later is fetched over REST, as docs/api.md asks of clients."""
         late = {c: s for c, s in self._behind.items() if self.cursors.get(c, 0) < s}
         self._behind = {c: s for c, s in latest.items() if s > self.cursors.get(c, 0)}
-        if late and not self._fetching:
+        if late and self.ctx.catch_up and not self._fetching:
             self._fetching = True
-            self.ctx.spawn(self._catch_up(list(late)))
+            self.ctx.spawn(self._catch_up(late))
 
-    async def _catch_up(self, conversations: list[str]) -> None:
+    async def _catch_up(self, late: dict[str, int]) -> None:
+        """Fetch up to what the earlier heartbeat announced, no further: what came after may
+        well be on its way."""
         http = self.ctx.http
         try:
-            for conversation in conversations:
+            for conversation, upto in late.items():
                 after = self.cursors.get(conversation, 0)
+                if after >= upto:
+                    continue
                 r = await http.get(
                     f"{self.target.base}/api/v1/conversations/{conversation}/messages",
-                    params={"after": after, "limit": 500},
+                    params={"after": after, "limit": min(500, upto - after)},
                     headers=self.auth(),
                 )
                 r.raise_for_status()
                 for message in r.json():
                     if message["seq"] > self.cursors.get(conversation, 0):
                         self.ctx.fetched += 1
-                        self.on_message(message, time.monotonic())
+                        self.on_message(message, time.monotonic(), fetched=True)
         except httpx.HTTPError as exc:
             self.ctx.errors[f"fetch_{type(exc).__name__}"] += 1
         finally:

@@ -142,6 +142,7 @@ def generator_argv(args: argparse.Namespace, agents: int) -> list[str]:
         *("--rate", str(args.rate), "--duration", str(args.duration)),
         *("--reply-ratio", str(args.reply_ratio), "--compression", args.compression),
         *("--agent-email", AGENT_EMAIL, "--agent-password", AGENT_PASSWORD),
+        *(["--catch-up"] if args.catch_up else []),
     ]
 
 
@@ -221,6 +222,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--compression", choices=["deflate", "none"], default="deflate")
     p.add_argument("--only", choices=["relais", "bare"])
     p.add_argument("--no-restart", action="store_true", help="skip the restart test")
+    p.add_argument(
+        "--catch-up",
+        action="store_true",
+        help="clients fetch over REST what heartbeats show missing (default: WebSocket only)",
+    )
     p.add_argument("--json", type=Path, help="also write the raw figures here")
     p.add_argument("--keep", type=Path, help="work (database, server logs) in this directory")
     args = p.parse_args(argv)
