@@ -1,2 +1,2 @@
 // The agent desk's entry: desk.html mounts <relais-desk>.
-import "./desk.js";
+import "./desk/desk.js";

@@ -75,6 +75,22 @@ export class Api {
   }
 }
 
+/** Uploads files to a conversation (multipart) and gives back their ids, to send with a message. */
+export async function uploadFiles(api: Api, conversationId: string, files: File[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const file of files) {
+    const form = new FormData();
+    form.append("conversation_id", conversationId);
+    form.append("file", file);
+    ids.push((await api.request<{ id: string }>("POST", "/api/v1/attachments", form)).id);
+  }
+  return ids;
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof ApiError ? error.message : String(error);
+}
+
 export function newClientId(): string {
   return crypto.randomUUID().replace(/-/g, "");
 }

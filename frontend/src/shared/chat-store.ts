@@ -19,6 +19,8 @@ export interface StoreOptions {
   hello: () => Record<string, unknown>;
   /** Extra frame handlers of one side (presence, pages …), called after the store's own. */
   extra?: FrameHandlers;
+  /** The server refused the token or session (close 4401): sign in again. */
+  onUnauthorized?: () => void;
 }
 
 export class ChatStore extends EventTarget {
@@ -84,12 +86,17 @@ export class ChatStore extends EventTarget {
       ack: (f) => this.acknowledge(f.ref, f.ok, f.message, f.error?.message),
       heartbeat: (f) => {
         for (const [id, seq] of Object.entries(f.cursors)) {
-          if (seq > this.lastSeq(id)) void this.loadMessages(id);
+          if (seq <= this.lastSeq(id)) continue;
+          // Behind: a message frame was lost somewhere. Fetch what is missing.
+          if (this.conversations.has(id)) void this.loadMessages(id);
+          else void this.loadConversation(id);
         }
       },
       error: (f) => {
-        this.lastError = f.message;
         console.warn("relais:", f.code, f.message);
+        this.lastError = f.message;
+        // A refused send answers with an error frame carrying its ref: mark that message failed.
+        if (f.ref && this.pending.has(f.ref)) this.acknowledge(f.ref, false, undefined, f.message);
       },
       visitor_page: (f) => extra.visitor_page?.(f),
     };
@@ -110,6 +117,11 @@ export class ChatStore extends EventTarget {
         this.changed();
       },
       onReady: () => this.resendPending(),
+      onError: (message) => this.reportError(message),
+      onUnauthorized: () => {
+        if (options.onUnauthorized) options.onUnauthorized();
+        else this.reportError("Not signed in any more: reload the page.");
+      },
     });
   }
 
@@ -214,6 +226,7 @@ export class ChatStore extends EventTarget {
     for (const pending of this.pending.values()) {
       if (pending.clientId === clientId) {
         pending.shown.state = "pending";
+        pending.shown.error = null;
         this.transmit(pending.ref);
       }
     }
@@ -262,14 +275,25 @@ export class ChatStore extends EventTarget {
       if (!this.conversations.has(message.conversation_id)) void this.loadConversation(message.conversation_id);
       this.addMessage(message);
     } else {
+      // The reason shows under the message itself, beside its retry button.
       pending.shown.state = "failed";
-      this.lastError = error ?? "Not sent.";
+      pending.shown.error = error ?? null;
     }
   }
 
-  private fail(error: unknown): void {
-    this.lastError = error instanceof ApiError ? error.message : String(error);
-    console.error("relais:", error);
+  /** Errors end up here and in `lastError`, which both sides show until dismissed. */
+  reportError(message: string): void {
+    this.lastError = message;
     this.changed();
+  }
+
+  clearError(): void {
+    this.lastError = null;
+    this.changed();
+  }
+
+  private fail(error: unknown): void {
+    console.error("relais:", error);
+    this.reportError(error instanceof ApiError ? error.message : String(error));
   }
 }

@@ -37,6 +37,9 @@ const en = {
   newConversation: "Start a new conversation",
   language: "Français",
   tooLong: (n: number) => `${n} characters at most`,
+  uploading: "Sending…",
+  removeFiles: "remove",
+  dismiss: "Dismiss",
   // desk
   deskTitle: "Relais desk",
   login: "Log in",
@@ -58,6 +61,12 @@ const en = {
   noHistory: "None",
   newConversationToast: (name: string) => `New conversation with ${name}`,
   replyTo: "Reply to",
+  notifications: "Turn on notifications",
+  presence: "Presence",
+  offline: "Offline",
+  unread: (n: number) => `${n} unread`,
+  onPage: (s: number) => (s < 60 ? `${Math.round(s)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`),
+  now: "now",
 };
 
 export type Strings = typeof en;
@@ -99,6 +108,9 @@ const fr: Strings = {
   newConversation: "Nouvelle conversation",
   language: "English",
   tooLong: (n: number) => `${n} caractères au plus`,
+  uploading: "Envoi…",
+  removeFiles: "retirer",
+  dismiss: "Fermer",
   deskTitle: "Relais — poste agent",
   login: "Se connecter",
   password: "Mot de passe",
@@ -119,6 +131,12 @@ const fr: Strings = {
   noHistory: "Aucune",
   newConversationToast: (name: string) => `Nouvelle conversation avec ${name}`,
   replyTo: "Répondre à",
+  notifications: "Activer les notifications",
+  presence: "Disponibilité",
+  offline: "Hors ligne",
+  unread: (n: number) => `${n} non lu${n > 1 ? "s" : ""}`,
+  onPage: (s: number) => (s < 60 ? `${Math.round(s)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`),
+  now: "maintenant",
 };
 
 export type Lang = "en" | "fr";

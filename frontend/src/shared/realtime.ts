@@ -14,6 +14,10 @@ export interface RealtimeOptions {
   onState: (state: ConnectionState) => void;
   /** Called after every successful hello: the place to re-send what is still pending. */
   onReady: () => void;
+  /** Something went wrong that the user should know about (never swallowed). */
+  onError: (message: string) => void;
+  /** Closed with 4401: the token or session is gone. */
+  onUnauthorized: () => void;
 }
 
 export class RealtimeClient {
@@ -63,8 +67,11 @@ export class RealtimeClient {
       if (this.socket !== socket) return;
       this.socket = null;
       this.setState("offline");
-      // 4401: the session or token is gone; retrying would not help.
-      if (!this.stopped && event.code !== 4401 && event.code !== 4403) this.retry();
+      // 4401: the session or token is gone; 4403: this site may not use the chat. Retrying
+      // would not help: say so instead.
+      if (event.code === 4401) this.options.onUnauthorized();
+      else if (event.code === 4403) this.options.onError("This site is not allowed to use the chat.");
+      else if (!this.stopped) this.retry();
     };
   }
 
@@ -74,6 +81,8 @@ export class RealtimeClient {
       frame = JSON.parse(raw) as ServerFrame;
     } catch {
       console.error("relais: undecodable frame", raw);
+      this.options.onError("The server sent something unreadable; reconnecting.");
+      socket.close(4000, "undecodable");
       return;
     }
     if (frame.seq !== this.lastSeq + 1) {
@@ -92,6 +101,7 @@ export class RealtimeClient {
       handler?.(frame);
     } catch (error) {
       console.error("relais: frame handler failed", frame.type, error);
+      this.options.onError(`Could not apply a ${frame.type} frame: ${String(error)}`);
     }
     if (frame.type === "ready") this.options.onReady();
   }

@@ -47,6 +47,8 @@ export interface Message {
 /** A message as the UI shows it: stored, or still on its way under its client id. */
 export interface ShownMessage extends Message {
   state: "sent" | "pending" | "failed";
+  /** Why a failed message was refused, when the server said. */
+  error?: string | null;
 }
 
 export interface ErrorBody {

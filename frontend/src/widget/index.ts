@@ -3,14 +3,13 @@
 import "./widget.js";
 import type { RelaisWidget } from "./widget.js";
 
-function ownScript(): HTMLScriptElement | null {
-  return (document.currentScript as HTMLScriptElement | null) ??
-    document.querySelector<HTMLScriptElement>('script[src*="widget.js"]');
-}
+// Read while this script runs: document.currentScript is null later (in DOMContentLoaded).
+const script =
+  (document.currentScript as HTMLScriptElement | null) ??
+  document.querySelector<HTMLScriptElement>('script[src*="widget.js"]');
 
 function mount(): void {
   if (document.querySelector("relais-widget")) return;
-  const script = ownScript();
   const server = script ? new URL(script.src, location.href).origin : location.origin;
   const widget = document.createElement("relais-widget") as RelaisWidget;
   widget.server = server;

@@ -80,6 +80,24 @@ export const styles = css`
     font-size: 0.8em;
     padding: 4px 12px;
   }
+  .status.error {
+    display: flex;
+    align-items: center;
+    gap: 8px;
+    background: #fde8e7;
+    color: #8c1d18;
+  }
+  .status.error span {
+    flex: 1;
+  }
+  .status.error button {
+    font: inherit;
+    color: inherit;
+    background: none;
+    border: 0;
+    text-decoration: underline;
+    cursor: pointer;
+  }
   .end,
   .offline {
     padding: 12px 14px;

@@ -1,9 +1,10 @@
 import { LitElement, html, nothing } from "lit";
-import { Api, ApiError, newClientId } from "../shared/api.js";
+import { Api, errorText, newClientId, uploadFiles } from "../shared/api.js";
 import { ChatStore } from "../shared/chat-store.js";
 import "../shared/composer/composer.js";
-import type { RelaisComposer, SendDetail } from "../shared/composer/composer.js";
+import type { DraftDetail, RelaisComposer, SendDetail, TypingDetail } from "../shared/composer/composer.js";
 import "../shared/conversation-view/conversation-view.js";
+import type { DownloadDetail, RetryDetail } from "../shared/conversation-view/conversation-view.js";
 import { chatIcon, closeIcon } from "../shared/icons.js";
 import { pageLang, strings, type Lang } from "../shared/i18n.js";
 import { StoreController } from "../shared/store-controller.js";
@@ -39,6 +40,7 @@ export class RelaisWidget extends LitElement {
     offlineSent: { state: true },
     formError: { state: true },
     end: { state: true },
+    busy: { state: true },
   };
 
   open = sessionStorage.getItem(OPEN_KEY) === "1";
@@ -47,6 +49,7 @@ export class RelaisWidget extends LitElement {
   offlineSent = false;
   formError: string | null = null;
   end: EndState = { rating: null, transcriptSent: false, error: null };
+  busy = false;
   server = "";
   identity: string | null = null;
 
@@ -63,6 +66,12 @@ export class RelaisWidget extends LitElement {
       api: this.api,
       hello: () => ({ token: this.token }),
       extra: { ready: () => this.store.sendPage(location.href, document.title) },
+      // The token is no longer valid (expired, or the server's data was reset): start afresh.
+      onUnauthorized: () => {
+        this.token = null;
+        localStorage.removeItem(TOKEN_KEY);
+        void this.start();
+      },
     });
     this.controller = new StoreController(this, this.store);
     document.addEventListener("keydown", this.onKey);
@@ -94,7 +103,7 @@ export class RelaisWidget extends LitElement {
       this.store.disconnect();
       this.store.connect();
     } catch (error) {
-      this.formError = error instanceof ApiError ? error.message : String(error);
+      this.store.reportError(errorText(error));
     }
   }
 
@@ -162,6 +171,10 @@ export class RelaisWidget extends LitElement {
           <button type="button" aria-label=${s.close} @click=${() => this.setOpen(false)}>${closeIcon}</button>
         </header>
         ${store.connection !== "open" && this.ready ? html`<div class="status" role="status">${s.reconnecting}</div>` : nothing}
+        ${store.lastError
+          ? html`<div class="status error" role="alert"><span>${store.lastError}</span>
+              <button type="button" @click=${() => store.clearError()}>${s.dismiss}</button></div>`
+          : nothing}
         ${this.offlineSent && current ? html`<p class="note thanks" role="status">${s.offlineThanks}</p>` : nothing}
         ${offline
           ? offlineForm(s, this.offlineSent, this.formError, { submit: (f) => void this.leaveMessage(f) })
@@ -175,11 +188,14 @@ export class RelaisWidget extends LitElement {
     const id = current?.id ?? null;
     const resolved = current?.status === "resolved";
     return html`
-      <relais-conversation-view .messages=${this.store.messagesOf(id)} me="visitor" .strings=${s}
+      <relais-conversation-view .messages=${this.store.messagesOf(id)} me="visitor" .strings=${s} .base=${this.server}
         .emptyText=${s.welcome} .otherReadSeq=${current?.agent_read_seq ?? 0}
         .typingName=${id && this.store.typing.has(id) ? this.store.typing.get(id) : undefined}
-        @relais-retry=${(e: CustomEvent<{ clientId: string }>) => this.store.retry(e.detail.clientId)}
-        @relais-download=${(e: CustomEvent<{ attachment: Attachment }>) => void this.download(e.detail.attachment)}>
+        @relais-retry=${(e: CustomEvent<RetryDetail>) => this.store.retry(e.detail.clientId)}
+        @relais-download=${(e: CustomEvent<DownloadDetail>) => {
+          e.preventDefault();
+          void this.download(e.detail.attachment);
+        }}>
       </relais-conversation-view>
       ${resolved && current
         ? endPanel(s, { ...this.end, rating: this.end.rating ?? current.rating }, {
@@ -187,9 +203,9 @@ export class RelaisWidget extends LitElement {
             transcript: (email) => void this.transcript(current.id, email),
             restart: () => this.restart(current.id),
           })
-        : html`<relais-composer .strings=${s} @relais-send=${(e: CustomEvent<SendDetail>) => void this.send(id, e.detail)}
-            @relais-draft=${(e: CustomEvent<{ value: string }>) => sessionStorage.setItem(DRAFT_KEY, e.detail.value)}
-            @relais-typing=${(e: CustomEvent<{ typing: boolean }>) => id && this.store.sendTyping(id, e.detail.typing)}>
+        : html`<relais-composer .strings=${s} ?busy=${this.busy} @relais-send=${(e: CustomEvent<SendDetail>) => void this.send(id, e.detail)}
+            @relais-draft=${(e: CustomEvent<DraftDetail>) => sessionStorage.setItem(DRAFT_KEY, e.detail.value)}
+            @relais-typing=${(e: CustomEvent<TypingDetail>) => id && this.store.sendTyping(id, e.detail.typing)}>
           </relais-composer>`}
     `;
   }
@@ -201,23 +217,23 @@ export class RelaisWidget extends LitElement {
 
   private async send(conversationId: string | null, detail: SendDetail): Promise<void> {
     let id = conversationId;
-    const attachmentIds: string[] = [];
-    try {
-      if (detail.files.length && !id) {
-        const started = await this.api.post<Conversation>("/api/v1/conversations", { client_id: newClientId() });
-        this.store.conversations.set(started.id, started);
-        id = started.id;
+    let attachmentIds: string[] = [];
+    if (detail.files.length) {
+      this.busy = true;
+      try {
+        // Files belong to a conversation: a first message with files starts it by REST.
+        if (!id) {
+          const started = await this.api.post<Conversation>("/api/v1/conversations", { client_id: newClientId() });
+          this.store.conversations.set(started.id, started);
+          id = started.id;
+        }
+        attachmentIds = await uploadFiles(this.api, id, detail.files);
+      } catch (error) {
+        this.store.reportError(errorText(error));
+        return;
+      } finally {
+        this.busy = false;
       }
-      for (const file of detail.files) {
-        const form = new FormData();
-        form.append("conversation_id", id ?? "");
-        form.append("file", file);
-        attachmentIds.push((await this.api.request<{ id: string }>("POST", "/api/v1/attachments", form)).id);
-      }
-    } catch (error) {
-      this.store.lastError = error instanceof ApiError ? error.message : String(error);
-      this.formError = this.store.lastError;
-      return;
     }
     this.store.send(id, detail.body, attachmentIds);
   }
@@ -235,7 +251,7 @@ export class RelaisWidget extends LitElement {
       this.formError = null;
       await this.store.loadConversation(conversation.id);
     } catch (error) {
-      this.formError = error instanceof ApiError ? error.message : String(error);
+      this.formError = errorText(error);
     }
   }
 
@@ -244,7 +260,7 @@ export class RelaisWidget extends LitElement {
       await this.api.post(`/api/v1/conversations/${conversationId}/rating`, { score });
       this.end = { ...this.end, rating: score, error: null };
     } catch (error) {
-      this.end = { ...this.end, error: error instanceof ApiError ? error.message : String(error) };
+      this.end = { ...this.end, error: errorText(error) };
     }
   }
 
@@ -253,7 +269,7 @@ export class RelaisWidget extends LitElement {
       await this.api.post(`/api/v1/conversations/${conversationId}/transcript`, { email });
       this.end = { ...this.end, transcriptSent: true, error: null };
     } catch (error) {
-      this.end = { ...this.end, error: error instanceof ApiError ? error.message : String(error) };
+      this.end = { ...this.end, error: errorText(error) };
     }
   }
 
@@ -270,8 +286,17 @@ export class RelaisWidget extends LitElement {
 
   /** Attachments need the visitor's token, so they are fetched and saved from a blob. */
   private async download(attachment: Attachment): Promise<void> {
-    const response = await fetch(this.server + attachment.url, { headers: { Authorization: `Bearer ${this.token}` } });
-    if (!response.ok) return;
+    let response: Response;
+    try {
+      response = await fetch(this.server + attachment.url, { headers: { Authorization: `Bearer ${this.token}` } });
+    } catch (error) {
+      this.store.reportError(errorText(error));
+      return;
+    }
+    if (!response.ok) {
+      this.store.reportError(`${attachment.filename}: ${response.status} ${response.statusText}`);
+      return;
+    }
     const url = URL.createObjectURL(await response.blob());
     const link = document.createElement("a");
     link.href = url;

@@ -10,7 +10,7 @@ export const styles = css`
     display: flex;
     align-items: flex-end;
     gap: 6px;
-    padding: 8px;
+    padding: 8px 8px 2px;
   }
   textarea {
     flex: 1;
@@ -22,6 +22,8 @@ export const styles = css`
     min-height: 1.4em;
     max-height: 8em;
     line-height: 1.4;
+    /* Grows with its text (Shift+Enter) up to max-height, where the browser supports it. */
+    field-sizing: content;
   }
   textarea:focus-visible,
   button:focus-visible {
@@ -46,15 +48,37 @@ export const styles = css`
   .attach {
     background: #eef1f5;
   }
-  .files {
-    padding: 0 10px 6px;
-    font-size: 0.8em;
+  .foot {
+    display: flex;
+    gap: 8px;
+    padding: 0 12px 4px;
+    min-height: 1.1em;
+    font-size: 0.72em;
     color: #5b6472;
   }
-  .limit {
+  .files {
+    flex: 1;
+    display: flex;
+    align-items: center;
+    gap: 4px;
+    overflow-wrap: anywhere;
+  }
+  .files svg {
+    width: 12px;
+    height: 12px;
+  }
+  .drop {
+    font: inherit;
+    color: inherit;
+    background: none;
+    border: 0;
+    padding: 0;
+    text-decoration: underline;
+    cursor: pointer;
+  }
+  .count.over {
     color: #b3261e;
-    font-size: 0.8em;
-    padding: 0 10px 6px;
+    font-weight: 600;
   }
   input[type="file"] {
     display: none;

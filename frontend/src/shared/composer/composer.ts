@@ -8,17 +8,29 @@ export interface SendDetail {
   files: File[];
 }
 
+export interface TypingDetail {
+  typing: boolean;
+}
+
+export interface DraftDetail {
+  value: string;
+}
+
 /**
- * The message composer of both sides. Enter sends, Shift+Enter starts a new line.
+ * The message composer of both sides. Enter sends, Shift+Enter starts a new line. The length
+ * so far and the limit show under the text as soon as there is some.
  *
  * @event relais-send - detail `SendDetail`: the text (and files) to send.
- * @event relais-typing - detail `{ typing: boolean }`, throttled.
+ * @event relais-typing - detail `TypingDetail`: started (at most every 3 s) or stopped typing.
+ * @event relais-draft - detail `DraftDetail`: the draft changed (to keep it across pages).
  * @csspart input - the text area.
+ * @csspart send - the send button.
  */
 export class RelaisComposer extends LitElement {
   static override styles = styles;
   static override properties = {
     disabled: { type: Boolean },
+    busy: { type: Boolean },
     maxLength: { type: Number },
     strings: { attribute: false },
     value: { state: true },
@@ -26,6 +38,8 @@ export class RelaisComposer extends LitElement {
   };
 
   disabled = false;
+  /** Files are being uploaded: nothing more can be sent meanwhile. */
+  busy = false;
   maxLength = 4000;
   strings: Strings = strings("en");
   value = "";
@@ -53,19 +67,23 @@ export class RelaisComposer extends LitElement {
           ?disabled=${this.disabled} @click=${this.pickFile}>${clipIcon}</button>
         <input type="file" @change=${this.filePicked} aria-hidden="true" tabindex="-1" />
         <textarea part="input" data-testid="composer-input" rows="1" aria-label=${s.placeholder}
-          placeholder=${s.placeholder} .value=${this.value} ?disabled=${this.disabled}
+          aria-describedby="count" placeholder=${s.placeholder} .value=${this.value} ?disabled=${this.disabled}
           @input=${this.input} @keydown=${this.keydown}></textarea>
-        <button class="send" data-testid="composer-send" type="submit"
-          ?disabled=${this.disabled || empty || tooLong}>${s.send}</button>
+        <button class="send" part="send" data-testid="composer-send" type="submit"
+          ?disabled=${this.disabled || this.busy || empty || tooLong}>${this.busy ? s.uploading : s.send}</button>
       </form>
-      ${this.files.length ? html`<div class="files">${clipIcon} ${this.files.map((f) => f.name).join(", ")}</div>` : nothing}
-      ${tooLong ? html`<div class="limit" role="alert">${s.tooLong(this.maxLength)}</div>` : nothing}
+      <div class="foot">
+        <span class="files">${this.files.length ? html`${clipIcon} ${this.files.map((f) => f.name).join(", ")}
+          <button type="button" class="drop" @click=${() => (this.files = [])}>${s.removeFiles}</button>` : nothing}</span>
+        <span id="count" class=${tooLong ? "count over" : "count"} role=${tooLong ? "alert" : nothing}
+          title=${s.tooLong(this.maxLength)}>${this.value.length ? `${this.value.length} / ${this.maxLength}` : ""}</span>
+      </div>
     `;
   }
 
   private input(event: InputEvent): void {
     this.value = (event.target as HTMLTextAreaElement).value;
-    this.dispatchEvent(new CustomEvent("relais-draft", { detail: { value: this.value } }));
+    this.dispatchEvent(new CustomEvent<DraftDetail>("relais-draft", { detail: { value: this.value } }));
     const now = Date.now();
     if (now - this.typingSince > 3000) {
       this.typingSince = now;
@@ -85,11 +103,11 @@ export class RelaisComposer extends LitElement {
   private submit(event: Event): void {
     event.preventDefault();
     const body = this.value.trim();
-    if ((!body && this.files.length === 0) || body.length > this.maxLength || this.disabled) return;
+    if ((!body && this.files.length === 0) || body.length > this.maxLength || this.disabled || this.busy) return;
     const detail: SendDetail = { body, files: this.files };
     this.value = "";
     this.files = [];
-    this.dispatchEvent(new CustomEvent("relais-draft", { detail: { value: "" } }));
+    this.dispatchEvent(new CustomEvent<DraftDetail>("relais-draft", { detail: { value: "" } }));
     this.stopTyping();
     this.dispatchEvent(new CustomEvent<SendDetail>("relais-send", { detail }));
   }
@@ -103,7 +121,7 @@ export class RelaisComposer extends LitElement {
   }
 
   private emitTyping(typing: boolean): void {
-    this.dispatchEvent(new CustomEvent("relais-typing", { detail: { typing } }));
+    this.dispatchEvent(new CustomEvent<TypingDetail>("relais-typing", { detail: { typing } }));
   }
 
   private pickFile(): void {
@@ -122,5 +140,10 @@ customElements.define("relais-composer", RelaisComposer);
 declare global {
   interface HTMLElementTagNameMap {
     "relais-composer": RelaisComposer;
+  }
+  interface HTMLElementEventMap {
+    "relais-send": CustomEvent<SendDetail>;
+    "relais-typing": CustomEvent<TypingDetail>;
+    "relais-draft": CustomEvent<DraftDetail>;
   }
 }

@@ -45,6 +45,13 @@ export const styles = css`
     overflow-wrap: anywhere;
     white-space: normal;
   }
+  .row[data-state="pending"] .bubble {
+    opacity: 0.7;
+  }
+  .row[data-state="failed"] .bubble {
+    opacity: 0.7;
+    outline: 1px dashed #b3261e;
+  }
   .mine .bubble {
     background: var(--relais-accent, #1f5eff);
     color: #fff;
@@ -90,9 +97,19 @@ export const styles = css`
     text-decoration: underline;
     cursor: pointer;
   }
+  .files {
+    display: flex;
+    flex-direction: column;
+    align-items: flex-start;
+  }
+  .files .size {
+    opacity: 0.75;
+  }
   .files a,
   .files button {
-    display: inline-block;
+    display: inline-flex;
+    align-items: center;
+    gap: 4px;
     margin-top: 4px;
     font-size: 0.85em;
     color: inherit;

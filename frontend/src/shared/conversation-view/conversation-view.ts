@@ -12,9 +12,13 @@ import { styles } from "./conversation-view.styles.js";
  * Only `message.html` is inserted as HTML: the server rendered and sanitized it (nh3). Every
  * other field is text.
  *
- * @event relais-retry - detail `{ clientId }`: the viewer asks to send a failed message again.
- * @event relais-download - detail `{ attachment }`: the viewer opens an attachment.
+ * Attachments are download links. A side whose links need more than cookies (the widget sends
+ * a bearer token) handles `relais-download` and calls `preventDefault()` on it.
+ *
+ * @event relais-retry - detail `RetryDetail`: the viewer asks to send a failed message again.
+ * @event relais-download - detail `DownloadDetail`, cancelable: the viewer opens an attachment.
  * @csspart log - the scrolling list.
+ * @csspart typing - the "… is typing" line.
  */
 export class RelaisConversationView extends LitElement {
   static override styles = styles;
@@ -25,6 +29,7 @@ export class RelaisConversationView extends LitElement {
     otherReadSeq: { type: Number },
     strings: { attribute: false },
     emptyText: { attribute: false },
+    base: {},
   };
 
   messages: ShownMessage[] = [];
@@ -34,6 +39,8 @@ export class RelaisConversationView extends LitElement {
   otherReadSeq = 0;
   strings: Strings = strings("en");
   emptyText = "";
+  /** The server's origin, for attachment links ("" on the same origin). */
+  base = "";
 
   private stickToBottom = true;
 
@@ -65,7 +72,7 @@ export class RelaisConversationView extends LitElement {
         ${this.messages.length === 0 && this.emptyText ? html`<p class="empty">${this.emptyText}</p>` : nothing}
         ${this.messages.map((m) => this.renderMessage(m, s, seen))}
       </div>
-      <div class="typing" data-testid="typing" aria-live="polite">
+      <div class="typing" part="typing" data-testid="typing" aria-live="polite">
         ${this.typingName !== undefined ? s.typing(this.typingName || s.someone) : ""}
       </div>
     `;
@@ -87,8 +94,8 @@ export class RelaisConversationView extends LitElement {
         </div>
         ${m.state === "pending" ? html`<span class="meta">${s.sending}</span>` : nothing}
         ${m.state === "failed"
-          ? html`<span class="meta failed" role="alert">${s.failed}
-              <button @click=${() => this.retry(m)}>${s.retry}</button></span>`
+          ? html`<span class="meta failed" role="alert">${s.failed}${m.error ? ` (${m.error})` : ""}
+              <button type="button" @click=${() => this.retry(m)}>${s.retry}</button></span>`
           : nothing}
         ${mine && m.state === "sent" && m.seq === seen
           ? html`<span class="meta" data-testid="read-receipt">${s.seen}</span>`
@@ -98,16 +105,36 @@ export class RelaisConversationView extends LitElement {
   }
 
   private renderAttachment(attachment: Attachment) {
-    return html`<button type="button" @click=${() => this.download(attachment)}>${clipIcon} ${attachment.filename}</button>`;
+    return html`<a href=${this.base + attachment.url} download=${attachment.filename} rel="noopener"
+      @click=${(e: Event) => this.download(e, attachment)}>${clipIcon} ${attachment.filename}
+      <span class="size">(${formatSize(attachment.size)})</span></a>`;
   }
 
   private retry(m: ShownMessage): void {
-    this.dispatchEvent(new CustomEvent("relais-retry", { detail: { clientId: m.client_id }, bubbles: true, composed: true }));
+    if (!m.client_id) return;
+    const detail: RetryDetail = { clientId: m.client_id };
+    this.dispatchEvent(new CustomEvent<RetryDetail>("relais-retry", { detail, bubbles: true, composed: true }));
   }
 
-  private download(attachment: Attachment): void {
-    this.dispatchEvent(new CustomEvent("relais-download", { detail: { attachment }, bubbles: true, composed: true }));
+  private download(event: Event, attachment: Attachment): void {
+    const detail: DownloadDetail = { attachment };
+    const ask = new CustomEvent<DownloadDetail>("relais-download", { detail, bubbles: true, composed: true, cancelable: true });
+    if (!this.dispatchEvent(ask)) event.preventDefault();
   }
+}
+
+export interface RetryDetail {
+  clientId: string;
+}
+
+export interface DownloadDetail {
+  attachment: Attachment;
+}
+
+function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
 customElements.define("relais-conversation-view", RelaisConversationView);
@@ -115,5 +142,9 @@ customElements.define("relais-conversation-view", RelaisConversationView);
 declare global {
   interface HTMLElementTagNameMap {
     "relais-conversation-view": RelaisConversationView;
+  }
+  interface HTMLElementEventMap {
+    "relais-retry": CustomEvent<RetryDetail>;
+    "relais-download": CustomEvent<DownloadDetail>;
   }
 }

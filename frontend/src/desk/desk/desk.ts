@@ -1,15 +1,16 @@
 import { LitElement, html, nothing } from "lit";
-import { Api, ApiError } from "../shared/api.js";
-import { ChatStore } from "../shared/chat-store.js";
-import "../shared/composer/composer.js";
-import type { SendDetail } from "../shared/composer/composer.js";
-import "../shared/conversation-view/conversation-view.js";
-import { pageLang, strings } from "../shared/i18n.js";
-import { StoreController } from "../shared/store-controller.js";
-import type { AgentInfo, Attachment, Context, Conversation } from "../shared/types.js";
-import "./contact-panel.js";
+import { Api, errorText, uploadFiles } from "../../shared/api.js";
+import { ChatStore } from "../../shared/chat-store.js";
+import "../../shared/composer/composer.js";
+import type { SendDetail, TypingDetail } from "../../shared/composer/composer.js";
+import "../../shared/conversation-view/conversation-view.js";
+import type { RetryDetail } from "../../shared/conversation-view/conversation-view.js";
+import { pageLang, strings } from "../../shared/i18n.js";
+import { StoreController } from "../../shared/store-controller.js";
+import type { AgentInfo, Context, Conversation } from "../../shared/types.js";
+import "../contact-panel/contact-panel.js";
 import { styles } from "./desk.styles.js";
-import "./login-form.js";
+import "../login-form/login-form.js";
 
 interface Login {
   agent: AgentInfo;
@@ -18,7 +19,8 @@ interface Login {
 
 /**
  * The agent desk: the agent's conversations, the same conversation view and composer as the
- * widget (in mirror), and the customer's panel.
+ * widget (in mirror), and the customer's panel. New conversations are announced by a toast,
+ * the page title's count of unread conversations, and a browser notification when allowed.
  */
 export class RelaisDesk extends LitElement {
   static override styles = styles;
@@ -29,6 +31,7 @@ export class RelaisDesk extends LitElement {
     toasts: { state: true },
     error: { state: true },
     checked: { state: true },
+    busy: { state: true },
   };
 
   agent: AgentInfo | null = null;
@@ -37,6 +40,7 @@ export class RelaisDesk extends LitElement {
   toasts: { id: number; text: string }[] = [];
   error: string | null = null;
   checked = false;
+  busy = false;
 
   private csrf: string | null = null;
   private readonly strings = strings(pageLang());
@@ -55,6 +59,8 @@ export class RelaisDesk extends LitElement {
         if (f.conversation_id === this.selected) void this.loadContext(f.conversation_id);
       },
     },
+    // The session ended (expired, or logged out elsewhere): back to the login form.
+    onUnauthorized: () => this.signedOut(),
   });
 
   constructor() {
@@ -81,7 +87,35 @@ export class RelaisDesk extends LitElement {
     this.agent = login.agent;
     this.csrf = login.csrf_token;
     this.store.connect();
-    if ("Notification" in window && Notification.permission === "default") void Notification.requestPermission();
+    void this.loadList();
+  }
+
+  private signedOut(): void {
+    this.store.disconnect();
+    this.agent = null;
+    this.selected = null;
+    this.context = null;
+  }
+
+  /** The list as REST knows it; `conversation` frames keep it current afterwards. */
+  private async loadList(): Promise<void> {
+    try {
+      const list = await this.api.get<Conversation[]>("/api/v1/conversations?status=active&limit=200");
+      for (const c of list) {
+        const known = this.store.conversations.get(c.id);
+        if (!known || known.updated_at <= c.updated_at) this.store.conversations.set(c.id, c);
+        // Previews and unread counts need the messages; the hello replay usually brings them.
+        if (c.last_seq > 0 && this.store.lastSeq(c.id) === 0) void this.store.loadMessages(c.id);
+      }
+      this.store.changed();
+    } catch (error) {
+      this.store.reportError(errorText(error));
+    }
+  }
+
+  private async askNotifications(): Promise<void> {
+    await Notification.requestPermission();
+    this.requestUpdate();
   }
 
   private async loggedIn(e: CustomEvent<Login>): Promise<void> {
@@ -94,15 +128,18 @@ export class RelaisDesk extends LitElement {
     try {
       this.agent = await this.api.put<AgentInfo>("/api/v1/agents/me/presence", { presence });
     } catch (error) {
-      this.error = error instanceof ApiError ? error.message : String(error);
+      this.error = errorText(error);
     }
   }
 
   private async logout(): Promise<void> {
-    await this.api.post("/api/v1/auth/logout").catch(() => undefined);
-    this.store.disconnect();
-    this.agent = null;
-    this.selected = null;
+    try {
+      await this.api.post("/api/v1/auth/logout");
+    } catch (error) {
+      // The session is left to expire; this browser forgets it either way.
+      console.warn("relais: logout", error);
+    }
+    this.signedOut();
   }
 
   private mine(): Conversation[] {
@@ -115,6 +152,8 @@ export class RelaisDesk extends LitElement {
 
   /** The customer's messages the agent has not read (system notes do not count). */
   private unread(c: Conversation): number {
+    // Until its messages are here, count by sequence (last_seq - agent_read_seq).
+    if (this.store.lastSeq(c.id) < c.last_seq) return Math.max(0, c.last_seq - c.agent_read_seq);
     return this.store.messagesOf(c.id).filter((m) => m.author_kind === "visitor" && m.seq > c.agent_read_seq).length;
   }
 
@@ -144,7 +183,7 @@ export class RelaisDesk extends LitElement {
     try {
       this.context = await this.api.get<Context>(`/api/v1/conversations/${id}/context`);
     } catch (error) {
-      this.error = error instanceof ApiError ? error.message : String(error);
+      this.error = errorText(error);
     }
   }
 
@@ -154,22 +193,22 @@ export class RelaisDesk extends LitElement {
       this.store.conversations.set(c.id, c);
       this.store.changed();
     } catch (error) {
-      this.error = error instanceof ApiError ? error.message : String(error);
+      this.error = errorText(error);
     }
   }
 
   private async send(id: string, detail: SendDetail): Promise<void> {
-    const attachmentIds: string[] = [];
-    try {
-      for (const file of detail.files) {
-        const form = new FormData();
-        form.append("conversation_id", id);
-        form.append("file", file);
-        attachmentIds.push((await this.api.request<{ id: string }>("POST", "/api/v1/attachments", form)).id);
+    let attachmentIds: string[] = [];
+    if (detail.files.length) {
+      this.busy = true;
+      try {
+        attachmentIds = await uploadFiles(this.api, id, detail.files);
+      } catch (error) {
+        this.error = errorText(error);
+        return;
+      } finally {
+        this.busy = false;
       }
-    } catch (error) {
-      this.error = error instanceof ApiError ? error.message : String(error);
-      return;
     }
     this.store.send(id, detail.body, attachmentIds);
   }
@@ -183,15 +222,22 @@ export class RelaisDesk extends LitElement {
       <header>
         <h1>${s.deskTitle}</h1>
         <span><span class="dot ${agent.presence}"></span>${agent.name}</span>
-        <select data-testid="presence" aria-label="Presence" .value=${agent.presence}
+        ${"Notification" in window && Notification.permission === "default"
+          ? html`<button type="button" @click=${this.askNotifications}>${s.notifications}</button>`
+          : nothing}
+        <select data-testid="presence" aria-label=${s.presence} .value=${agent.presence}
           @change=${(e: Event) => void this.setPresence((e.target as HTMLSelectElement).value)}>
-          <option value="available">${s.available}</option>
-          <option value="away">${s.away}</option>
+          <option value="available" ?selected=${agent.presence === "available"}>${s.available}</option>
+          <option value="away" ?selected=${agent.presence === "away"}>${s.away}</option>
+          <option value="offline" disabled hidden ?selected=${agent.presence === "offline"}>${s.offline}</option>
         </select>
-        <button @click=${this.logout}>${s.logout}</button>
+        <button type="button" @click=${this.logout}>${s.logout}</button>
       </header>
       ${this.store.connection !== "open" ? html`<div class="status" role="status">${s.reconnecting}</div>` : nothing}
-      ${this.error ? html`<div class="status" role="alert">${this.error}</div>` : nothing}
+      ${this.error || this.store.lastError
+        ? html`<div class="status error" role="alert"><span>${this.error ?? this.store.lastError}</span>
+            <button type="button" @click=${this.dismissError}>${s.dismiss}</button></div>`
+        : nothing}
       <main>
         <nav aria-label=${s.conversations}>
           <h2>${s.conversations}</h2>
@@ -202,6 +248,11 @@ export class RelaisDesk extends LitElement {
       </main>
       <div class="toasts" aria-live="polite">${this.toasts.map((t) => html`<div class="toast">${t.text}</div>`)}</div>
     `;
+  }
+
+  private dismissError(): void {
+    this.error = null;
+    this.store.clearError();
   }
 
   private renderList() {
@@ -215,9 +266,9 @@ export class RelaisDesk extends LitElement {
       return html`<li><button data-testid="conversation-item" data-conversation-id=${c.id}
         aria-current=${c.id === this.selected ? "true" : "false"} @click=${() => void this.select(c.id)}>
         <span class="who">${c.contact_name ?? s.anonymous}</span>
-        ${unread ? html`<span class="badge" aria-label="unread">${unread}</span>` : html`<span></span>`}
+        ${unread ? html`<span class="badge" aria-label=${s.unread(unread)}>${unread}</span>` : html`<span></span>`}
         ${c.assignee_id === null ? html`<span class="tag">${s.waiting}</span>` : nothing}
-        <span class="preview">${last?.body ?? ""}</span>
+        <span class="preview">${last ? last.body || last.attachments.map((f) => f.filename).join(", ") : ""}</span>
       </button></li>`;
     })}</ul>`;
   }
@@ -234,14 +285,14 @@ export class RelaisDesk extends LitElement {
       </div>
       <relais-conversation-view .messages=${this.store.messagesOf(c.id)} me="agent" .strings=${s}
         .otherReadSeq=${c.visitor_read_seq}
-        .typingName=${this.store.typing.has(c.id) ? this.store.typing.get(c.id) : undefined}
-        @relais-retry=${(e: CustomEvent<{ clientId: string }>) => this.store.retry(e.detail.clientId)}
-        @relais-download=${(e: CustomEvent<{ attachment: Attachment }>) => window.open(e.detail.attachment.url, "_blank", "noopener")}>
+        .typingName=${this.store.typing.has(c.id) ? this.store.typing.get(c.id) || c.contact_name : undefined}
+        @relais-retry=${(e: CustomEvent<RetryDetail>) => this.store.retry(e.detail.clientId)}>
       </relais-conversation-view>
       ${resolved
         ? nothing
-        : html`<relais-composer .strings=${s} @relais-send=${(e: CustomEvent<SendDetail>) => void this.send(c.id, e.detail)}
-            @relais-typing=${(e: CustomEvent<{ typing: boolean }>) => this.store.sendTyping(c.id, e.detail.typing)}></relais-composer>`}
+        : html`<relais-composer .strings=${s} ?busy=${this.busy}
+            @relais-send=${(e: CustomEvent<SendDetail>) => void this.send(c.id, e.detail)}
+            @relais-typing=${(e: CustomEvent<TypingDetail>) => this.store.sendTyping(c.id, e.detail.typing)}></relais-composer>`}
     `;
   }
 }

@@ -1,6 +1,7 @@
-import { LitElement, css, html, nothing } from "lit";
-import { Api, ApiError } from "../shared/api.js";
-import type { Strings } from "../shared/i18n.js";
+import { LitElement, html, nothing } from "lit";
+import { Api, ApiError } from "../../shared/api.js";
+import type { Strings } from "../../shared/i18n.js";
+import { styles } from "./login-form.styles.js";
 
 /**
  * The agent's login.
@@ -9,52 +10,7 @@ import type { Strings } from "../shared/i18n.js";
  */
 export class RelaisLoginForm extends LitElement {
   static override properties = { strings: { attribute: false }, error: { state: true }, busy: { state: true } };
-  static override styles = css`
-    :host {
-      display: grid;
-      place-items: center;
-      height: 100%;
-      background: #14213d;
-    }
-    form {
-      background: #fff;
-      padding: 28px;
-      border-radius: 14px;
-      display: flex;
-      flex-direction: column;
-      gap: 12px;
-      width: min(340px, 90vw);
-    }
-    h1 {
-      margin: 0 0 4px;
-      font-size: 1.3em;
-    }
-    label {
-      display: flex;
-      flex-direction: column;
-      gap: 4px;
-      font-size: 0.9em;
-    }
-    input {
-      font: inherit;
-      padding: 8px 10px;
-      border: 1px solid #c9ced6;
-      border-radius: 8px;
-    }
-    button {
-      font: inherit;
-      background: #1f5eff;
-      color: #fff;
-      border: 0;
-      border-radius: 10px;
-      padding: 10px;
-      cursor: pointer;
-    }
-    .error {
-      color: #b3261e;
-      margin: 0;
-    }
-  `;
+  static override styles = styles;
 
   strings!: Strings;
   error: string | null = null;

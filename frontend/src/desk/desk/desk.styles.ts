@@ -163,6 +163,23 @@ export const styles = css`
     padding: 4px 16px;
     font-size: 0.85em;
   }
+  .status.error {
+    display: flex;
+    gap: 8px;
+    background: #fde8e7;
+    color: #8c1d18;
+  }
+  .status.error span {
+    flex: 1;
+  }
+  .status.error button {
+    font: inherit;
+    color: inherit;
+    background: none;
+    border: 0;
+    text-decoration: underline;
+    cursor: pointer;
+  }
   @media (max-width: 900px) {
     main {
       grid-template-columns: 220px 1fr;

@@ -1,6 +1,7 @@
-import { LitElement, css, html, nothing } from "lit";
-import type { Strings } from "../shared/i18n.js";
-import type { Context, PageView } from "../shared/types.js";
+import { LitElement, html, nothing } from "lit";
+import type { Strings } from "../../shared/i18n.js";
+import type { Context, PageView } from "../../shared/types.js";
+import { styles } from "./contact-panel.styles.js";
 
 /** The customer beside the conversation: who, what before, where on the site now. */
 export class RelaisContactPanel extends LitElement {
@@ -8,44 +9,7 @@ export class RelaisContactPanel extends LitElement {
     context: { attribute: false },
     strings: { attribute: false },
   };
-  static override styles = css`
-    :host {
-      display: block;
-      overflow-y: auto;
-      border-left: 1px solid #e3e6eb;
-      padding-bottom: 16px;
-    }
-    h2 {
-      font-size: 0.8em;
-      text-transform: uppercase;
-      letter-spacing: 0.04em;
-      color: #5b6472;
-      margin: 14px 14px 6px;
-    }
-    p,
-    ul {
-      margin: 0 14px;
-    }
-    ul {
-      padding-left: 18px;
-    }
-    li {
-      margin: 2px 0;
-      overflow-wrap: anywhere;
-    }
-    .name {
-      font-size: 1.1em;
-      font-weight: 600;
-    }
-    .muted {
-      color: #5b6472;
-      font-size: 0.9em;
-    }
-    .unverified {
-      color: #8a5a00;
-      font-size: 0.8em;
-    }
-  `;
+  static override styles = styles;
 
   context: Context | null = null;
   strings!: Strings;
@@ -72,7 +36,7 @@ export class RelaisContactPanel extends LitElement {
         <h2>${s.path}</h2>
         <ul>
           ${c.pages.map((p) => html`<li>${this.page(p)}
-            <span class="muted">${p.seconds !== null ? ` · ${Math.round(p.seconds)} s` : ""}</span></li>`)}
+            <span class="muted"> · ${p.seconds !== null ? s.onPage(p.seconds) : s.now}</span></li>`)}
         </ul>
         <h2>${s.history}</h2>
         ${c.past_conversations.length
