@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from typing import Any
 
@@ -115,3 +117,62 @@ def test_widget_speaks_french_and_fills_a_phone_screen(live_server: str, browser
     page.keyboard.press("Escape")
     expect(panel).to_be_hidden()
     context.close()
+
+
+def test_a_lost_frame_and_a_dropped_connection_lose_no_message_and_double_none(
+    live_server: str, visitor_page: Any, agent_page: Any
+) -> None:
+    """The visitor's WebSocket goes through a relay that can lose one frame either way."""
+    marker = uuid.uuid4().hex[:8]
+    sockets: list[Any] = []
+    lose = {"to_server": "", "to_page": ""}  # lose the next frame of this type
+
+    def relay(ws: Any) -> None:
+        server = ws.connect_to_server()
+
+        def to_server(text: str | bytes) -> None:
+            if lose["to_server"] and json.loads(text)["type"] == lose["to_server"]:
+                lose["to_server"] = ""
+                return
+            server.send(text)
+
+        def to_page(text: str | bytes) -> None:
+            frame = json.loads(text)
+            if lose["to_page"] and frame["type"] in ("ack", "message") and lose["to_page"] in str(text):
+                lose["to_page"] = ""  # the first of the ack and the echo: the other makes a gap
+                return
+            ws.send(text)
+
+        ws.on_message(to_server)
+        server.on_message(to_page)
+        sockets.append(ws)
+
+    visitor_page.route_web_socket(re.compile(r"/ws$"), relay)
+    log_in(agent_page, live_server)
+    _open_widget(visitor_page, f"{live_server}/demo/shop")
+    _send(visitor_page, f"one {marker}")
+    item = agent_page.get_by_test_id("conversation-item").filter(has_text=marker)
+    expect(item).to_be_visible()
+    item.click()
+
+    def on_both_sides_once(text: str) -> None:
+        for page in (visitor_page, agent_page):
+            shown = page.get_by_test_id("message").filter(has_text=text)
+            expect(shown).to_have_count(1)
+            expect(shown).to_have_attribute("data-state", "sent")
+
+    # A frame from the server is lost: the visitor sees the gap, reconnects and resumes.
+    lose["to_page"] = f"two {marker}"
+    _send(visitor_page, f"two {marker}")
+    on_both_sides_once(f"two {marker}")
+    assert len(sockets) == 2
+
+    # The connection dies with a message on its way: shown as sending, sent once afterwards.
+    lose["to_server"] = "send"
+    _send(visitor_page, f"three {marker}")
+    waiting = visitor_page.get_by_test_id("message").filter(has_text=f"three {marker}")
+    expect(waiting).to_have_attribute("data-state", "pending")
+    sockets[-1].close(code=4000, reason="test")
+    on_both_sides_once(f"three {marker}")
+    assert len(sockets) == 3
+    agent_page.get_by_role("button", name="Log out").click()

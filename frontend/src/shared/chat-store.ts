@@ -12,7 +12,10 @@ interface Pending {
   body: string;
   attachmentIds: string[];
   shown: ShownMessage;
+  timer?: number;
 }
+
+const ACK_TIMEOUT_MS = 15_000;
 
 export interface StoreOptions {
   api: Api;
@@ -237,12 +240,18 @@ export class ChatStore extends EventTarget {
     this.realtime.send({ type: "typing", conversation_id: conversationId, typing });
   }
 
+  /** Tells the other side how far this one has read (once per new message, not per render). */
   markRead(conversationId: string): void {
     const conversation = this.conversations.get(conversationId);
     if (!conversation) return;
     const seq = this.lastSeq(conversationId);
-    const mine = this.principal?.kind === "agent" ? conversation.agent_read_seq : conversation.visitor_read_seq;
-    if (seq > mine) this.realtime.send({ type: "read", conversation_id: conversationId, seq });
+    const agent = this.principal?.kind === "agent";
+    const mine = agent ? conversation.agent_read_seq : conversation.visitor_read_seq;
+    if (seq <= mine || !this.realtime.send({ type: "read", conversation_id: conversationId, seq })) return;
+    // The server tells only the other side: keep our own read position here.
+    if (agent) conversation.agent_read_seq = seq;
+    else conversation.visitor_read_seq = seq;
+    this.changed();
   }
 
   sendPage(url: string, title: string): void {
@@ -252,11 +261,22 @@ export class ChatStore extends EventTarget {
   private transmit(ref: string): void {
     const pending = this.pending.get(ref);
     if (!pending) return;
-    this.realtime.send({
+    const sent = this.realtime.send({
       type: "send", ref, conversation_id: pending.conversationId, client_id: pending.clientId,
       body: pending.body, attachment_ids: pending.attachmentIds,
     });
-    // Not sent now (offline): resendPending runs after the next hello.
+    // Not sent now (offline): resendPending runs after the next hello. Sent but never answered
+    // on a connection that stays up: failed, with a retry button (same client id, no double).
+    window.clearTimeout(pending.timer);
+    if (sent) {
+      pending.timer = window.setTimeout(() => {
+        if (this.pending.get(ref) === pending && pending.shown.state === "pending" && this.connection === "open") {
+          pending.shown.state = "failed";
+          pending.shown.error = null;
+          this.changed();
+        }
+      }, ACK_TIMEOUT_MS);
+    }
   }
 
   private resendPending(): void {

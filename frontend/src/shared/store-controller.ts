@@ -1,4 +1,6 @@
-// Re-renders a Lit host whenever the shared chat store changes.
+// The Lit side of the shared realtime store: a ReactiveController that re-renders its host
+// whenever the store changes, and when the page comes back into view (read receipts are sent
+// only for what is on screen).
 
 import type { ReactiveController, ReactiveControllerHost } from "lit";
 import type { ChatStore } from "./chat-store.js";
@@ -15,9 +17,11 @@ export class StoreController implements ReactiveController {
 
   hostConnected(): void {
     this.store.addEventListener("change", this.onChange);
+    document.addEventListener("visibilitychange", this.onChange);
   }
 
   hostDisconnected(): void {
     this.store.removeEventListener("change", this.onChange);
+    document.removeEventListener("visibilitychange", this.onChange);
   }
 }

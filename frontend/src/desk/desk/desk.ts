@@ -268,7 +268,7 @@ export class RelaisDesk extends LitElement {
         <span class="who">${c.contact_name ?? s.anonymous}</span>
         ${unread ? html`<span class="badge" aria-label=${s.unread(unread)}>${unread}</span>` : html`<span></span>`}
         ${c.assignee_id === null ? html`<span class="tag">${s.waiting}</span>` : nothing}
-        <span class="preview">${last ? last.body || last.attachments.map((f) => f.filename).join(", ") : ""}</span>
+        <span class="preview">${last ? preview(last.body) || last.attachments.map((f) => f.filename).join(", ") : ""}</span>
       </button></li>`;
     })}</ul>`;
   }
@@ -295,6 +295,11 @@ export class RelaisDesk extends LitElement {
             @relais-typing=${(e: CustomEvent<TypingDetail>) => this.store.sendTyping(c.id, e.detail.typing)}></relais-composer>`}
     `;
   }
+}
+
+/** A message's first line without Markdown marks, for the list. */
+function preview(body: string): string {
+  return body.replace(/[*_`~#>]+/g, "").replace(/\s+/g, " ").trim();
 }
 
 customElements.define("relais-desk", RelaisDesk);
