@@ -142,15 +142,22 @@ export const styles = css`
     margin: auto;
     color: #5b6472;
   }
+  /* Bottom left, over the end of the list: never over the composer or the customer. */
   .toasts {
     position: fixed;
-    right: 16px;
-    bottom: 16px;
+    left: 12px;
+    bottom: 12px;
+    max-width: 256px;
+    z-index: 10;
     display: flex;
     flex-direction: column;
     gap: 8px;
   }
   .toast {
+    font: inherit;
+    border: 0;
+    cursor: pointer;
+    text-align: left;
     background: #14213d;
     color: #fff;
     padding: 10px 14px;

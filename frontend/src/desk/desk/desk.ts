@@ -37,7 +37,7 @@ export class RelaisDesk extends LitElement {
   agent: AgentInfo | null = null;
   selected: string | null = null;
   context: Context | null = null;
-  toasts: { id: number; text: string }[] = [];
+  toasts: { id: number; text: string; conversationId: string }[] = [];
   error: string | null = null;
   checked = false;
   busy = false;
@@ -158,9 +158,9 @@ export class RelaisDesk extends LitElement {
   }
 
   private notify(c: Conversation): void {
-    const text = this.strings.newConversationToast(c.contact_name ?? this.strings.anonymous);
+    const text = this.strings.newConversationToast(this.who(c));
     const id = Date.now() + Math.random();
-    this.toasts = [...this.toasts, { id, text }];
+    this.toasts = [...this.toasts, { id, text, conversationId: c.id }];
     setTimeout(() => (this.toasts = this.toasts.filter((t) => t.id !== id)), 6000);
     if ("Notification" in window && Notification.permission === "granted" && document.hidden) {
       new Notification("Relais", { body: text });
@@ -246,8 +246,15 @@ export class RelaisDesk extends LitElement {
         <section class="center">${this.renderConversation()}</section>
         <relais-contact-panel .context=${this.context} .strings=${s}></relais-contact-panel>
       </main>
-      <div class="toasts" aria-live="polite">${this.toasts.map((t) => html`<div class="toast">${t.text}</div>`)}</div>
+      <div class="toasts" aria-live="polite">${this.toasts.map(
+        (t) => html`<button type="button" class="toast" @click=${() => void this.select(t.conversationId)}>${t.text}</button>`,
+      )}</div>
     `;
+  }
+
+  /** The customer's name, or an anonymous visitor told apart by the end of its id. */
+  private who(c: Conversation): string {
+    return c.contact_name ?? `${this.strings.anonymous} ${(c.visitor_id ?? "").slice(-4)}`;
   }
 
   private dismissError(): void {
@@ -265,7 +272,7 @@ export class RelaisDesk extends LitElement {
       const unread = this.unread(c);
       return html`<li><button data-testid="conversation-item" data-conversation-id=${c.id}
         aria-current=${c.id === this.selected ? "true" : "false"} @click=${() => void this.select(c.id)}>
-        <span class="who">${c.contact_name ?? s.anonymous}</span>
+        <span class="who">${this.who(c)}</span>
         ${unread ? html`<span class="badge" aria-label=${s.unread(unread)}>${unread}</span>` : html`<span></span>`}
         ${c.assignee_id === null ? html`<span class="tag">${s.waiting}</span>` : nothing}
         <span class="preview">${last ? preview(last.body) || last.attachments.map((f) => f.filename).join(", ") : ""}</span>
@@ -280,7 +287,7 @@ export class RelaisDesk extends LitElement {
     const resolved = c.status === "resolved";
     return html`
       <div class="toolbar">
-        <strong>${c.contact_name ?? s.anonymous}</strong>
+        <strong>${this.who(c)}</strong>
         ${resolved ? html`<span>${s.resolved}</span>` : html`<button data-testid="resolve" @click=${() => void this.resolve(c.id)}>${s.resolve}</button>`}
       </div>
       <relais-conversation-view .messages=${this.store.messagesOf(c.id)} me="agent" .strings=${s}
