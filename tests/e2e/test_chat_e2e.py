@@ -70,6 +70,11 @@ def test_visitor_and_agent_chat_both_ways_and_nothing_is_lost_across_pages(
     visitor_page.goto(f"{live_server}/demo/shop/cart")
     expect(visitor_page.get_by_test_id("message")).to_have_count(before)
     expect(agent_page.get_by_test_id("contact-panel")).to_contain_text("Cart")
+    # A single-page site changes pages by history.pushState: the agent sees those too.
+    visitor_page.evaluate(
+        "document.title = 'Order 42'; history.pushState({}, '', '/demo/shop/cart#order-42')"
+    )
+    expect(agent_page.get_by_test_id("contact-panel")).to_contain_text("Order 42")
     visitor_page.reload()
     expect(visitor_page.get_by_test_id("message")).to_have_count(before)
     _send(visitor_page, f"Thanks {marker} from the cart")
