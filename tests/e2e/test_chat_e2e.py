@@ -142,8 +142,8 @@ def test_a_lost_frame_and_a_dropped_connection_lose_no_message_and_double_none(
             server.send(text)
 
         def to_page(text: str | bytes) -> None:
-            frame = json.loads(text)
-            if lose["to_page"] and frame["type"] in ("ack", "message") and lose["to_page"] in str(text):
+            kind = json.loads(text)["type"]
+            if lose["to_page"] and kind in ("ack", "message") and lose["to_page"] in str(text):
                 lose["to_page"] = ""  # the first of the ack and the echo: the other makes a gap
                 return
             ws.send(text)
@@ -181,3 +181,28 @@ def test_a_lost_frame_and_a_dropped_connection_lose_no_message_and_double_none(
     on_both_sides_once(f"three {marker}")
     assert len(sockets) == 3
     agent_page.get_by_role("button", name="Log out").click()
+
+
+HOSTILE_PAGE = """<!doctype html><html lang="en"><head><title>A hostile site</title>
+<style>* { all: unset; } body { font-family: monospace !important; }
+button, textarea { display: none !important; }</style></head>
+<body><p>Some other site.</p><script src="/widget.js" async></script></body></html>"""
+
+
+def test_the_host_pages_css_cannot_unplace_or_restyle_the_widget(
+    live_server: str, visitor_page: Any
+) -> None:
+    visitor_page.route(
+        f"{live_server}/hostile",
+        lambda route: route.fulfill(content_type="text/html", body=HOSTILE_PAGE),
+    )
+    visitor_page.goto(f"{live_server}/hostile")
+    launcher = visitor_page.get_by_test_id("launcher")
+    launcher.click()
+    panel = visitor_page.get_by_role("dialog")
+    expect(panel).to_be_visible()  # the chat or the offline form, as agents are on or off
+    box = launcher.bounding_box()
+    assert box is not None and box["x"] + box["width"] > 1200 and box["y"] + box["height"] > 740
+    heading = panel.get_by_role("heading")
+    assert "monospace" not in heading.evaluate("e => getComputedStyle(e).fontFamily")
+    assert panel.get_by_role("button", name="Close").is_visible()

@@ -1,14 +1,17 @@
 import { css } from "lit";
 
 export const styles = css`
+  /* The host element is in the host page, whose rules beat :host's normal ones (a site's
+     "* { all: unset }" would unplace the widget); its important ones do not. */
   :host {
-    all: initial;
-    position: fixed;
-    right: 20px;
-    bottom: 20px;
-    z-index: 2147483000;
-    font: 15px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-    color: #1d2330;
+    all: initial !important;
+    display: block !important;
+    position: fixed !important;
+    right: 20px !important;
+    bottom: 20px !important;
+    z-index: 2147483000 !important;
+    font: 15px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif !important;
+    color: #1d2330 !important;
     --relais-accent: #1f5eff;
   }
   .launcher {
@@ -178,11 +181,11 @@ export const styles = css`
   }
   @media (max-width: 480px) {
     :host {
-      right: 12px;
-      bottom: 12px;
+      right: 12px !important;
+      bottom: 12px !important;
     }
     :host([open]) {
-      inset: 0;
+      inset: 0 !important;
     }
     :host([open]) .panel {
       width: 100vw;
