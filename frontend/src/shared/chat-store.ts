@@ -35,6 +35,8 @@ export class ChatStore extends EventTarget {
   principal: Principal | null = null;
   agentsOnline = true;
   connection: ConnectionState = "offline";
+  /** Connected at least once: from then on, "offline" means the connection was lost. */
+  wasOpen = false;
   lastError: string | null = null;
   private readonly realtime: RealtimeClient;
 
@@ -43,6 +45,7 @@ export class ChatStore extends EventTarget {
     const extra = options.extra ?? {};
     const handlers: FrameHandlers = {
       ready: (f) => {
+        this.wasOpen = true;
         this.principal = f.principal;
         if (f.agents_online !== undefined) this.agentsOnline = f.agents_online;
         extra.ready?.(f);

@@ -1,5 +1,5 @@
 import { LitElement, html, nothing } from "lit";
-import { Api, errorText, newClientId, uploadFiles } from "../shared/api.js";
+import { Api, ApiError, errorText, newClientId, uploadFiles } from "../shared/api.js";
 import { ChatStore } from "../shared/chat-store.js";
 import "../shared/composer/composer.js";
 import type { DraftDetail, RelaisComposer, SendDetail, TypingDetail } from "../shared/composer/composer.js";
@@ -36,7 +36,6 @@ export class RelaisWidget extends LitElement {
   static override properties = {
     open: { type: Boolean, reflect: true },
     language: { state: true },
-    ready: { state: true },
     offlineSent: { state: true },
     formError: { state: true },
     end: { state: true },
@@ -45,7 +44,6 @@ export class RelaisWidget extends LitElement {
 
   open = sessionStorage.getItem(OPEN_KEY) === "1";
   language: Lang = pageLang();
-  ready = false;
   offlineSent = false;
   formError: string | null = null;
   end: EndState = { rating: null, transcriptSent: false, error: null };
@@ -99,12 +97,33 @@ export class RelaisWidget extends LitElement {
       this.token = session.token;
       localStorage.setItem(TOKEN_KEY, session.token);
       this.store.agentsOnline = session.agents_online;
-      this.ready = true;
       this.store.disconnect();
+      await this.restoreHistory();
       this.store.connect();
     } catch (error) {
       this.store.reportError(errorText(error));
     }
+  }
+
+  /**
+   * The conversation of the previous page comes back by REST, its history included; the
+   * WebSocket then resumes after it (hello with its cursor) instead of replaying it all.
+   */
+  private async restoreHistory(): Promise<void> {
+    const id = sessionStorage.getItem(ACTIVE_KEY);
+    if (!id || this.store.conversations.has(id)) return;
+    try {
+      const conversation = await this.api.get<Conversation>(`/api/v1/conversations/${id}`);
+      this.store.conversations.set(id, conversation);
+    } catch (error) {
+      // Another visitor's (a new token): forget it. Anything else is said.
+      if (error instanceof ApiError && (error.status === 403 || error.status === 404)) {
+        sessionStorage.removeItem(ACTIVE_KEY);
+      } else this.store.reportError(errorText(error));
+      return;
+    }
+    this.fetched.add(id);
+    await this.store.loadMessages(id);
   }
 
   setOpen(open: boolean): void {
@@ -170,7 +189,7 @@ export class RelaisWidget extends LitElement {
           <button type="button" @click=${this.switchLang} lang=${this.language === "en" ? "fr" : "en"}>${s.language}</button>
           <button type="button" aria-label=${s.close} @click=${() => this.setOpen(false)}>${closeIcon}</button>
         </header>
-        ${store.connection !== "open" && this.ready ? html`<div class="status" role="status">${s.reconnecting}</div>` : nothing}
+        ${store.connection !== "open" && store.wasOpen ? html`<div class="status" role="status">${s.reconnecting}</div>` : nothing}
         ${store.lastError
           ? html`<div class="status error" role="alert"><span>${store.lastError}</span>
               <button type="button" @click=${() => store.clearError()}>${s.dismiss}</button></div>`

@@ -233,7 +233,7 @@ export class RelaisDesk extends LitElement {
         </select>
         <button type="button" @click=${this.logout}>${s.logout}</button>
       </header>
-      ${this.store.connection !== "open" ? html`<div class="status" role="status">${s.reconnecting}</div>` : nothing}
+      ${this.store.connection !== "open" && this.store.wasOpen ? html`<div class="status" role="status">${s.reconnecting}</div>` : nothing}
       ${this.error || this.store.lastError
         ? html`<div class="status error" role="alert"><span>${this.error ?? this.store.lastError}</span>
             <button type="button" @click=${this.dismissError}>${s.dismiss}</button></div>`
@@ -292,7 +292,7 @@ export class RelaisDesk extends LitElement {
       </div>
       <relais-conversation-view .messages=${this.store.messagesOf(c.id)} me="agent" .strings=${s}
         .otherReadSeq=${c.visitor_read_seq}
-        .typingName=${this.store.typing.has(c.id) ? this.store.typing.get(c.id) || c.contact_name : undefined}
+        .typingName=${this.store.typing.has(c.id) ? this.store.typing.get(c.id) || this.who(c) : undefined}
         @relais-retry=${(e: CustomEvent<RetryDetail>) => this.store.retry(e.detail.clientId)}>
       </relais-conversation-view>
       ${resolved
