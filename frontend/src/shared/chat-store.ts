@@ -257,8 +257,9 @@ export class ChatStore extends EventTarget {
     this.changed();
   }
 
-  sendPage(url: string, title: string): void {
-    this.realtime.send({ type: "page", url, title });
+  /** Visitor: the page it is on. False when not connected (to be sent after the next hello). */
+  sendPage(url: string, title: string): boolean {
+    return this.realtime.send({ type: "page", url, title });
   }
 
   private transmit(ref: string): void {

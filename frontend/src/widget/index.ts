@@ -18,7 +18,8 @@ function mount(): void {
   document.body.append(widget);
 
   // Single-page sites change pages without loading: report those too.
-  const report = () => setTimeout(() => widget.chat.sendPage(location.href, document.title), 0);
+  // After the page's own handler has run (it may set the title).
+  const report = () => setTimeout(() => widget.reportPage(), 0);
   const push = history.pushState.bind(history);
   history.pushState = (...args: Parameters<History["pushState"]>) => {
     push(...args);

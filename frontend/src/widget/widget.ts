@@ -55,15 +55,21 @@ export class RelaisWidget extends LitElement {
   private readonly fetched = new Set<string>();
   private api!: Api;
   private store!: ChatStore;
-  private controller!: StoreController;
 
   override connectedCallback(): void {
+    // Made once, when `server` is known (set between createElement and append).
+    if (!this.store) this.createStore();
     super.connectedCallback();
+    document.addEventListener("keydown", this.onKey);
+    void this.start();
+  }
+
+  private createStore(): void {
     this.api = new Api({ base: this.server, token: () => this.token });
     this.store = new ChatStore({
       api: this.api,
       hello: () => ({ token: this.token }),
-      extra: { ready: () => this.store.sendPage(location.href, document.title) },
+      extra: { ready: () => this.reportPage() },
       // The token is no longer valid (expired, or the server's data was reset): start afresh.
       onUnauthorized: () => {
         this.token = null;
@@ -71,9 +77,7 @@ export class RelaisWidget extends LitElement {
         void this.start();
       },
     });
-    this.controller = new StoreController(this, this.store);
-    document.addEventListener("keydown", this.onKey);
-    void this.start();
+    new StoreController(this, this.store);
   }
 
   override disconnectedCallback(): void {
@@ -324,14 +328,21 @@ export class RelaisWidget extends LitElement {
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   }
 
+  private reportedUrl: string | null = null;
+
+  /**
+   * Tells the server which page the visitor is on: after the first hello, and when a
+   * single-page site changes its URL; not again after a mere reconnect.
+   */
+  reportPage(): void {
+    if (location.href === this.reportedUrl) return;
+    if (this.store.sendPage(location.href, document.title)) this.reportedUrl = location.href;
+  }
+
   /** For the host page: Relais.identify(jwt). */
   async identify(jwt: string): Promise<void> {
     this.identity = jwt;
     await this.start();
-  }
-
-  get chat(): ChatStore {
-    return this.controller.store;
   }
 }
 
