@@ -180,6 +180,12 @@ def test_a_lost_frame_and_a_dropped_connection_lose_no_message_and_double_none(
     sockets[-1].close(code=4000, reason="test")
     on_both_sides_once(f"three {marker}")
     assert len(sockets) == 3
+
+    # The agent reloads the desk: the session, the conversation and its messages come back.
+    agent_page.reload()
+    expect(agent_page.get_by_test_id("conversation-item").filter(has_text=marker)).to_be_visible()
+    agent_page.get_by_test_id("conversation-item").filter(has_text=marker).click()
+    expect(agent_page.get_by_test_id("message").filter(has_text=marker)).to_have_count(3)
     agent_page.get_by_role("button", name="Log out").click()
 
 

@@ -1,5 +1,5 @@
 import { LitElement, html, nothing } from "lit";
-import { Api, errorText, uploadFiles } from "../../shared/api.js";
+import { Api, ApiError, errorText, uploadFiles } from "../../shared/api.js";
 import { ChatStore } from "../../shared/chat-store.js";
 import "../../shared/composer/composer.js";
 import type { SendDetail, TypingDetail } from "../../shared/composer/composer.js";
@@ -44,7 +44,8 @@ export class RelaisDesk extends LitElement {
 
   private csrf: string | null = null;
   private readonly strings = strings(pageLang());
-  private readonly api = new Api({ base: "", csrf: () => this.csrf });
+  // Double submit: the relais_csrf cookie's value, or the token login and /me returned.
+  private readonly api = new Api({ base: "", csrf: () => cookie("relais_csrf") ?? this.csrf });
   private readonly store = new ChatStore({
     api: this.api,
     hello: () => ({}),
@@ -73,12 +74,15 @@ export class RelaisDesk extends LitElement {
     void this.resume();
   }
 
+  /** A session from before (a reload): resumed; otherwise (401) the login form. */
   private async resume(): Promise<void> {
     try {
-      const me = await this.api.get<Login>("/api/v1/auth/me");
-      this.signedIn(me);
-    } catch {
+      // docs/api.md says an Agent; the server also gives the CSRF token ({agent, csrf_token}).
+      const me = await this.api.get<Login | AgentInfo>("/api/v1/auth/me");
+      this.signedIn("agent" in me ? me : { agent: me, csrf_token: "" });
+    } catch (error) {
       this.agent = null;
+      if (!(error instanceof ApiError && error.status === 401)) this.error = errorText(error);
     }
     this.checked = true;
   }
@@ -216,7 +220,7 @@ export class RelaisDesk extends LitElement {
   override render() {
     const s = this.strings;
     if (!this.checked) return nothing;
-    if (!this.agent) return html`<relais-login-form .strings=${s} @relais-login=${this.loggedIn}></relais-login-form>`;
+    if (!this.agent) return html`<relais-login-form .strings=${s} .error=${this.error} @relais-login=${this.loggedIn}></relais-login-form>`;
     const agent = this.agent;
     return html`
       <header>
@@ -302,6 +306,11 @@ export class RelaisDesk extends LitElement {
             @relais-typing=${(e: CustomEvent<TypingDetail>) => this.store.sendTyping(c.id, e.detail.typing)}></relais-composer>`}
     `;
   }
+}
+
+function cookie(name: string): string | null {
+  const found = document.cookie.split("; ").find((c) => c.startsWith(`${name}=`));
+  return found ? decodeURIComponent(found.slice(name.length + 1)) : null;
 }
 
 /** A message's first line without Markdown marks, for the list. */

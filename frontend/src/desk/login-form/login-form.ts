@@ -9,7 +9,7 @@ import { styles } from "./login-form.styles.js";
  * @event relais-login - detail `{ agent, csrf_token }` once logged in.
  */
 export class RelaisLoginForm extends LitElement {
-  static override properties = { strings: { attribute: false }, error: { state: true }, busy: { state: true } };
+  static override properties = { strings: { attribute: false }, error: { attribute: false }, busy: { state: true } };
   static override styles = styles;
 
   strings!: Strings;
