@@ -212,3 +212,9 @@ def test_the_host_pages_css_cannot_unplace_or_restyle_the_widget(
     heading = panel.get_by_role("heading")
     assert "monospace" not in heading.evaluate("e => getComputedStyle(e).fontFamily")
     assert panel.get_by_role("button", name="Close").is_visible()
+
+    # The host page's own handle on the widget.
+    visitor_page.evaluate("window.Relais.close()")
+    expect(panel).to_be_hidden()
+    visitor_page.evaluate("window.Relais.open()")
+    expect(panel).to_be_visible()
