@@ -74,6 +74,35 @@ async def test_retried_send_with_the_same_client_id_gives_one_message(server: Li
     await visitor.close()
 
 
+async def test_a_burst_of_sends_is_answered_once_each_and_the_excess_is_refused_as_busy(
+    server: LiveServer,
+) -> None:
+    visitor = await new_visitor(server.base)
+    ws = await visitor.ws()
+    first = await ws.send_message(None, "start")
+    conversation_id = first["message"]["conversation_id"]
+    refs = [uuid.uuid4().hex for _ in range(300)]
+    for i, ref in enumerate(refs):
+        frame = {"type": "send", "ref": ref, "conversation_id": conversation_id}
+        await ws.send({**frame, "client_id": f"burst-{i}", "body": f"burst {i}"})
+    await ws.send({"type": "ping", "ref": "still-alive"})
+
+    async def all_answered() -> list[dict[str, object]]:
+        acks = [f for f in ws.of_type("ack") if f["ref"] in refs]
+        assert len(acks) == len(refs)
+        return acks
+
+    acks = await eventually(all_answered, 30)
+    assert ws.of_type("pong"), "pings are answered while sends wait"
+    refused = [a for a in acks if not a["ok"]]
+    assert all(a["error"]["code"] == "busy" for a in refused)  # type: ignore[index]
+    r = await visitor.get(f"/api/v1/conversations/{conversation_id}/messages?limit=500")
+    stored = [m["body"] for m in r.json() if m["body"].startswith("burst")]
+    assert len(stored) == len(acks) - len(refused), "every accepted send stored, once"
+    await ws.close()
+    await visitor.close()
+
+
 async def test_reconnect_with_cursors_replays_exactly_what_was_missed(server: LiveServer) -> None:
     alice = await login(server.base, "alice@test.example")
     await alice.presence("available")

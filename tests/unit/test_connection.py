@@ -37,7 +37,7 @@ async def test_frames_are_numbered_and_replay_overlap_is_delivered_once() -> Non
     conn.send_ready('{"type":"ready"}')
     conn.push(_message(3), conversation_id="c", message_seq=3)  # live, during replay: held
     for seq in (1, 2, 3):
-        conn.push_message(_message(seq), "c", seq)  # replay from the store
+        await conn.replay(_message(seq), "c", seq)  # replay from the store
     conn.release()
     conn.push(_message(4), conversation_id="c", message_seq=4)
     conn.close()
@@ -60,3 +60,16 @@ async def test_a_slow_client_is_disconnected_instead_of_growing_memory() -> None
     seqs = [f["seq"] for f in sock.sent]
     assert seqs == list(range(1, len(seqs) + 1)), "what was sent has no hole"
     assert len(seqs) <= 11
+
+
+async def test_a_resume_longer_than_the_outbox_waits_for_room_instead_of_closing() -> None:
+    sock = FakeSocket()
+    conn = Connection(sock, VisitorPrincipal("v"), max_outbox=10)
+    writer = asyncio.create_task(conn.write_loop())
+    for seq in range(1, 101):
+        await conn.replay(_message(seq), "c", seq)
+    conn.release()
+    conn.close()
+    await asyncio.wait_for(writer, 5)
+    assert not conn.too_slow
+    assert [f["message"]["seq"] for f in sock.sent] == list(range(1, 101))  # type: ignore[index]

@@ -3,7 +3,7 @@
 
 import { Api, ApiError, newClientId } from "./api.js";
 import { RealtimeClient, websocketUrl, type ConnectionState } from "./realtime.js";
-import type { Conversation, FrameHandlers, Message, Principal, ShownMessage } from "./types.js";
+import type { Conversation, ErrorBody, FrameHandlers, Message, Principal, ShownMessage } from "./types.js";
 
 interface Pending {
   ref: string;
@@ -13,9 +13,12 @@ interface Pending {
   attachmentIds: string[];
   shown: ShownMessage;
   timer?: number;
+  busyRetries: number;
 }
 
 const ACK_TIMEOUT_MS = 15_000;
+const BUSY_RETRIES = 5;
+const BUSY_RETRY_MS = 500;
 
 export interface StoreOptions {
   api: Api;
@@ -89,7 +92,7 @@ export class ChatStore extends EventTarget {
         if (f.agents_online !== undefined) this.agentsOnline = f.agents_online;
         extra.presence?.(f);
       },
-      ack: (f) => this.acknowledge(f.ref, f.ok, f.message, f.error?.message),
+      ack: (f) => this.acknowledge(f.ref, f.ok, f.message, f.error),
       heartbeat: (f) => {
         for (const [id, seq] of Object.entries(f.cursors)) {
           if (seq <= this.lastSeq(id)) continue;
@@ -102,7 +105,7 @@ export class ChatStore extends EventTarget {
         console.warn("relais:", f.code, f.message);
         this.lastError = f.message;
         // A refused send answers with an error frame carrying its ref: mark that message failed.
-        if (f.ref && this.pending.has(f.ref)) this.acknowledge(f.ref, false, undefined, f.message);
+        if (f.ref && this.pending.has(f.ref)) this.acknowledge(f.ref, false, undefined, f);
       },
       visitor_page: (f) => extra.visitor_page?.(f),
     };
@@ -223,7 +226,7 @@ export class ChatStore extends EventTarget {
       author_name: this.principal?.name ?? null, body, html: "", attachments: [], created_at: now,
       state: "pending",
     };
-    this.pending.set(ref, { ref, clientId, conversationId, body, attachmentIds, shown });
+    this.pending.set(ref, { ref, clientId, conversationId, body, attachmentIds, shown, busyRetries: 0 });
     this.transmit(ref);
     this.changed();
   }
@@ -290,7 +293,9 @@ export class ChatStore extends EventTarget {
     }
   }
 
-  private acknowledge(ref: string | null, ok: boolean, message?: Message, error?: string): void {
+  private acknowledge(
+    ref: string | null, ok: boolean, message?: Message, error?: ErrorBody,
+  ): void {
     if (!ref) return;
     const pending = this.pending.get(ref);
     if (!pending) return;
@@ -298,10 +303,15 @@ export class ChatStore extends EventTarget {
       this.pending.delete(ref);
       if (!this.conversations.has(message.conversation_id)) void this.loadConversation(message.conversation_id);
       this.addMessage(message);
+    } else if (error?.code === "busy" && pending.busyRetries < BUSY_RETRIES) {
+      // The server had too many of our frames at once: the same send again shortly (same client
+      // id, so it never doubles), before showing it failed.
+      pending.busyRetries += 1;
+      window.setTimeout(() => this.transmit(ref), BUSY_RETRY_MS * pending.busyRetries);
     } else {
       // The reason shows under the message itself, beside its retry button.
       pending.shown.state = "failed";
-      pending.shown.error = error ?? null;
+      pending.shown.error = error?.message ?? null;
     }
   }
 

@@ -15,6 +15,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -92,10 +93,17 @@ def create_engine(url: str) -> AsyncEngine:
         def _sqlite_begin(connection: Any) -> None:
             # Straight to SQLite: through the statement machinery this cost a quarter of a
             # millisecond per transaction.
-            sqlite_inline.begin(connection.connection.dbapi_connection)
+            # A write transaction takes SQLite's write lock at BEGIN (IMMEDIATE): upgrading a
+            # read lock later fails at once with "database is locked" when another process (the
+            # CLI beside the server) writes meanwhile, whereas BEGIN IMMEDIATE waits its turn.
+            immediate = _sqlite_write.get()
+            sqlite_inline.begin(connection.connection.dbapi_connection, immediate=immediate)
 
         return engine
     return create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+
+
+_sqlite_write: ContextVar[bool] = ContextVar("sqlite_write", default=False)
 
 
 class UnitOfWork:
@@ -126,12 +134,15 @@ class Database:
         """One transaction; commit on success, then publish its events."""
         async with self._maybe_locked(write), self.sessions() as session:
             uow = UnitOfWork(session)
+            mode = _sqlite_write.set(write)
             try:
                 yield uow
                 await session.commit()
             except BaseException:
                 await session.rollback()
                 raise
+            finally:
+                _sqlite_write.reset(mode)
         if uow.events:
             try:
                 await self.bus.publish_many(uow.events)

@@ -122,7 +122,7 @@ def connector(path: str) -> Any:
     return connect
 
 
-def begin(adapted_connection: Any) -> None:
+def begin(adapted_connection: Any, *, immediate: bool = False) -> None:
     """BEGIN on the SQLite connection under SQLAlchemy's adapter (the dialect's begin hook)."""
     inline: InlineConnection = adapted_connection._connection
-    inline._conn.execute("BEGIN")
+    inline._conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")

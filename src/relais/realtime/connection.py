@@ -51,8 +51,14 @@ class Connection:
         """Deliver even while replaying (the replay itself uses this)."""
         self._deliver(body, None, 0)
 
-    def push_message(self, body: str, conversation_id: str, message_seq: int) -> None:
-        self._deliver(body, conversation_id, message_seq)
+    async def replay(
+        self, body: str, conversation_id: str | None = None, message_seq: int = 0
+    ) -> None:
+        """A frame of the resume: it waits for room instead of counting as slowness, since a
+        client that was away long may be owed more frames than the outbox holds."""
+        text = self._frame(body, conversation_id, message_seq)
+        if text is not None:
+            await self._outbox.put(text)
 
     def release(self) -> None:
         """End of replay: deliver what arrived meanwhile, minus what the replay already sent."""
@@ -60,15 +66,20 @@ class Connection:
         for body, conversation_id, message_seq in held:
             self._deliver(body, conversation_id, message_seq)
 
-    def _deliver(self, body: str, conversation_id: str | None, message_seq: int) -> None:
+    def _frame(self, body: str, conversation_id: str | None, message_seq: int) -> str | None:
         if self.closed:
-            return
+            return None
         if conversation_id is not None and message_seq:
             if message_seq <= self.cursors.get(conversation_id, 0):
-                return
+                return None
             self.cursors[conversation_id] = message_seq
         self.seq += 1
-        text = f'{{"seq":{self.seq},{body[1:]}'
+        return f'{{"seq":{self.seq},{body[1:]}'
+
+    def _deliver(self, body: str, conversation_id: str | None, message_seq: int) -> None:
+        text = self._frame(body, conversation_id, message_seq)
+        if text is None:
+            return
         try:
             self._outbox.put_nowait(text)
         except asyncio.QueueFull:
@@ -94,6 +105,8 @@ class Connection:
             if text is None or self.too_slow:
                 break
             await self.socket.send_text(text)
+            if self.closed and self._outbox.empty():
+                break  # closed while the outbox was full: its end marker could not be queued
         if self.too_slow:
             with contextlib.suppress(Exception):
                 await self.socket.close(TOO_SLOW, "too slow; reconnect and resume")

@@ -31,6 +31,9 @@ router = APIRouter()
 UNAUTHORIZED, FORBIDDEN_ORIGIN, POLICY = 4401, 4403, 1008
 MAX_BAD_FRAMES = 20
 HELLO_TIMEOUT_S = 10.0
+REPLAY_PER_CONVERSATION = 200
+MAX_PENDING_FRAMES = 64
+WORKER_DRAIN_S = 10.0
 
 
 def _dumps(obj: dict[str, Any]) -> str:
@@ -110,8 +113,13 @@ async def _authenticate(
 
 
 async def _ready_and_replay(runtime: Runtime, conn: Connection, cursors: dict[str, int]) -> None:
-    """Ready first, then what the client missed, from the store; live frames wait meanwhile."""
+    """Ready first, then what the client missed, from the store; live frames wait meanwhile.
+
+    The frames are read in one short read transaction and sent after it, so that a slow client
+    holds no database connection while its outbox drains."""
     p = conn.principal
+    frames: list[tuple[str, str | None, int]] = []
+    starts: dict[str, int] = {}
     async with runtime.db.transaction(write=False) as uow:
         session = uow.session
         ready: dict[str, Any] = {
@@ -134,27 +142,32 @@ async def _ready_and_replay(runtime: Runtime, conn: Connection, cursors: dict[st
             rows = await session.scalars(readable_by(p).where(Conversation.id.in_(known)))
             conversations.update({c.id: c for c in rows})
         for conversation in await conversations_out(session, list(conversations.values())):
-            conn.push_now(
-                _dumps(
-                    {
-                        "type": "conversation",
-                        "reason": "sync",
-                        "conversation": conversation.model_dump(mode="json"),
-                    }
-                )
-            )
+            sync = {
+                "type": "conversation",
+                "reason": "sync",
+                "conversation": conversation.model_dump(mode="json"),
+            }
+            frames.append((_dumps(sync), None, 0))
             after = cursors.get(conversation.id)
             if after is None and conversation.status == "resolved":
-                conn.cursors.setdefault(conversation.id, conversation.last_seq)
+                starts[conversation.id] = conversation.last_seq
                 continue
-            for message in await messages_after(session, conversation.id, after or 0, 500):
+            # At most REPLAY_PER_CONVERSATION: the heartbeat then shows the client the rest is
+            # missing and it pages it over REST, so one resume never holds thousands of frames.
+            for message in await messages_after(
+                session, conversation.id, after or 0, REPLAY_PER_CONVERSATION
+            ):
                 frame = {
                     "type": "message",
                     "message": message.model_dump(mode="json"),
                     "conversation_status": conversation.status,
                 }
-                conn.push_message(_dumps(frame), conversation.id, message.seq)
-            conn.cursors.setdefault(conversation.id, after or 0)
+                frames.append((_dumps(frame), conversation.id, message.seq))
+            starts[conversation.id] = after or 0
+    for body, conversation_id, seq in frames:
+        await conn.replay(body, conversation_id, seq)
+    for conversation_id, start in starts.items():
+        conn.cursors.setdefault(conversation_id, start)
     conn.release()
 
 
@@ -169,31 +182,67 @@ def _agent_active(agent: AgentPrincipal) -> Any:
 
 
 async def _read_loop(runtime: Runtime, ws: WebSocket, conn: Connection) -> None:
+    """Read frames as they come and hand them to a worker that runs them in order.
+
+    Reading never waits on the store: the socket's own pings and pongs keep flowing under load,
+    and a client that sends faster than its frames can be handled gets ``busy`` answers for the
+    excess (its sends are retried under the same client id) instead of a growing backlog."""
     bad = 0
     max_bytes = runtime.settings.chat.max_frame_bytes
-    while not conn.closed:
-        message = await ws.receive()
-        if message["type"] == "websocket.disconnect":
-            return
-        raw = message.get("text")
-        if raw is None:
-            conn.push(_error("binary_not_supported", "Frames are JSON text."))
-            bad += 1
-        elif len(raw) > max_bytes:
-            conn.push(_error("frame_too_large", f"A frame can be at most {max_bytes} bytes."))
-            bad += 1
-        else:
-            try:
-                frame = client_frame.validate_json(raw)
-            except ValidationError as exc:
-                code = "malformed" if _is_json_error(exc) else "invalid_frame"
-                conn.push(_error(code, _first_error(exc)))
+    work: asyncio.Queue[Any] = asyncio.Queue(maxsize=MAX_PENDING_FRAMES)
+    worker = asyncio.create_task(_work(runtime, conn, work))
+    try:
+        while not conn.closed:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            raw = message.get("text")
+            if raw is None:
+                conn.push(_error("binary_not_supported", "Frames are JSON text."))
+                bad += 1
+            elif len(raw) > max_bytes:
+                conn.push(_error("frame_too_large", f"A frame can be at most {max_bytes} bytes."))
                 bad += 1
             else:
-                await _handle(runtime, conn, frame)
-        if bad > MAX_BAD_FRAMES:
-            await _close(ws, POLICY, "too many bad frames")
-            return
+                try:
+                    frame = client_frame.validate_json(raw)
+                except ValidationError as exc:
+                    code = "malformed" if _is_json_error(exc) else "invalid_frame"
+                    conn.push(_error(code, _first_error(exc)))
+                    bad += 1
+                else:
+                    if isinstance(frame, Ping):
+                        conn.push(_dumps({"type": "pong", "ref": frame.ref}))
+                    else:
+                        try:
+                            work.put_nowait(frame)
+                        except asyncio.QueueFull:
+                            _refuse(conn, frame, "busy", "Too many frames at once; retry.")
+            if bad > MAX_BAD_FRAMES:
+                await _close(ws, POLICY, "too many bad frames")
+                return
+    finally:
+        # Frames already accepted are finished (their senders wait for the acks), briefly.
+        with contextlib.suppress(asyncio.QueueFull):
+            work.put_nowait(None)
+        try:
+            await asyncio.wait_for(worker, WORKER_DRAIN_S)
+        except TimeoutError:
+            worker.cancel()
+
+
+async def _work(runtime: Runtime, conn: Connection, work: asyncio.Queue[Any]) -> None:
+    while (frame := await work.get()) is not None:
+        await _handle(runtime, conn, frame)
+
+
+def _refuse(conn: Connection, frame: Any, code: str, message: str) -> None:
+    ref = getattr(frame, "ref", None)
+    if isinstance(frame, Send):
+        error = {"code": code, "message": message}
+        conn.push(_dumps({"type": "ack", "ref": ref, "ok": False, "error": error}))
+    else:
+        conn.push(_error(code, message, ref))
 
 
 def _is_json_error(exc: ValidationError) -> bool:
@@ -243,25 +292,10 @@ async def _handle(runtime: Runtime, conn: Connection, frame: Any) -> None:
             if not isinstance(p, VisitorPrincipal):
                 raise AppError("Only visitors report pages.", code="not_a_visitor")
             await record_page(runtime.db, p, frame.url, frame.title)
-        elif isinstance(frame, Ping):
-            conn.push(_dumps({"type": "pong", "ref": frame.ref}))
         elif isinstance(frame, Hello):
             conn.push(_error("already_ready", "hello is sent once."))
     except AppError as exc:
-        ref = getattr(frame, "ref", None)
-        if isinstance(frame, Send):
-            conn.push(
-                _dumps(
-                    {
-                        "type": "ack",
-                        "ref": ref,
-                        "ok": False,
-                        "error": {"code": exc.code, "message": exc.message},
-                    }
-                )
-            )
-        else:
-            conn.push(_error(exc.code, exc.message, ref))
+        _refuse(conn, frame, exc.code, exc.message)
     except Exception:
         log.exception("frame %s failed", type(frame).__name__)
         conn.push(_error("internal", "Something went wrong; try again."))
