@@ -130,6 +130,9 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
         },
         "attachments": {"directory": str(tmp_path / "attachments")},
         "rate_limits": {"anonymous_per_minute": 1000, "login_per_minute": 1000},
+        # Chat tests see a conversation reach its agent at once; the ACD's own tests turn
+        # offers on (tests/integration/test_acd.py).
+        "routing": {"auto_accept": True},
     }
     values.update(overrides)
     return Settings(**values)

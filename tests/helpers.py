@@ -15,7 +15,7 @@ import websockets
 from relais.config import Settings
 from relais.core.bus import MemoryBus
 from relais.core.db import Database
-from relais.identity.service import do_create_agent
+from relais.identity.service import do_create_agent, do_set_skills
 
 PASSWORD = "correct horse battery"
 T = TypeVar("T")
@@ -25,13 +25,13 @@ async def seed_agents(settings: Settings) -> None:
     db = Database(settings.database_url, MemoryBus())
     try:
         async with db.transaction() as uow:
-            for email, name, role, teams in [
-                ("alice@test.example", "Alice", "agent", ["Support"]),
-                ("bruno@test.example", "Bruno", "agent", ["Support"]),
-                ("olga@test.example", "Olga", "agent", ["Billing"]),
-                ("sam@test.example", "Sam", "supervisor", []),
+            for email, name, role, teams, skills in [
+                ("alice@test.example", "Alice", "agent", ["Support"], {"lang:fr": 3}),
+                ("bruno@test.example", "Bruno", "agent", ["Support"], {"lang:en": 3}),
+                ("olga@test.example", "Olga", "agent", ["Billing"], {}),
+                ("sam@test.example", "Sam", "supervisor", [], {}),
             ]:
-                await do_create_agent(
+                agent = await do_create_agent(
                     uow.session,
                     email=email,
                     name=name,
@@ -39,6 +39,7 @@ async def seed_agents(settings: Settings) -> None:
                     role=role,
                     teams=teams,
                 )
+                await do_set_skills(uow.session, agent, skills)
     finally:
         await db.dispose()
 
@@ -68,6 +69,12 @@ class Agent:
 
     async def post(self, path: str, body: Any = None) -> httpx.Response:
         return await self.client.post(path, json=body, headers=self.headers())
+
+    async def put(self, path: str, body: Any = None) -> httpx.Response:
+        return await self.client.put(path, json=body, headers=self.headers())
+
+    async def get(self, path: str) -> httpx.Response:
+        return await self.client.get(path)
 
     async def presence(self, presence: str) -> None:
         r = await self.client.put(
@@ -126,10 +133,12 @@ class Visitor:
         await self.client.aclose()
 
 
-async def new_visitor(base: str, identity: str | None = None) -> Visitor:
+async def new_visitor(base: str, identity: str | None = None, lang: str = "en") -> Visitor:
     client = httpx.AsyncClient(base_url=base)
     r = await client.post(
-        "/api/v1/visitor/session", json={"identity": identity}, headers={"Origin": base}
+        "/api/v1/visitor/session",
+        json={"identity": identity, "lang": lang},
+        headers={"Origin": base},
     )
     assert r.status_code == 200, r.text
     body = r.json()
@@ -202,3 +211,15 @@ class Socket:
     async def close(self) -> None:
         await self.conn.close()
         await self._reader
+
+
+async def assigned(who: Any, conversation_id: str, agent_id: str | None) -> dict[str, Any]:
+    """Wait until the ACD has given the conversation to ``agent_id`` (it routes asynchronously).
+    ``who`` is an Agent or a Visitor of these helpers."""
+
+    async def check() -> dict[str, Any]:
+        got: dict[str, Any] = (await who.get(f"/api/v1/conversations/{conversation_id}")).json()
+        assert got["assignee_id"] == agent_id, got
+        return got
+
+    return await eventually(check)

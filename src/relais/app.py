@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -37,7 +40,11 @@ from relais.identity.service import get_or_create_team
 from relais.realtime import endpoints as realtime_endpoints
 from relais.realtime.gateway import Gateway
 from relais.routing import endpoints as routing_endpoints
-from relais.routing.assigner import LeastBusyAssigner
+from relais.routing.events import CallbackOffered, QueueChanged, TaskChanged
+from relais.routing.leader import RoutingLeader
+from relais.routing.queues import RoutingRules
+from relais.routing.router import AcdRouter
+from relais.routing.service import get_or_create_queue
 from relais.runtime import Runtime
 from relais.web import pages
 from relais.web.security import SecurityHeaders
@@ -51,6 +58,9 @@ AnyEvent = (
     | Typing
     | VisitorPageViewed
     | AgentPresenceChanged
+    | TaskChanged
+    | QueueChanged
+    | CallbackOffered
 )
 _event_adapter: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
 
@@ -72,6 +82,12 @@ def build_runtime(settings: Settings) -> Runtime:
     db = Database(settings.database_url, bus)
     gateway = Gateway(db, heartbeat_s=settings.chat.heartbeat_seconds)
     bus.subscribe(gateway.on_event)
+    leader = RoutingLeader(
+        db, holder=f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}",
+        ttl_s=settings.routing.lease_ttl_s,
+    )  # fmt: skip
+    bus.subscribe(leader.on_event)
+    router = AcdRouter()
     store = AttachmentStore(
         settings.attachments.directory,
         max_bytes=settings.attachments.max_bytes,
@@ -81,7 +97,9 @@ def build_runtime(settings: Settings) -> Runtime:
         settings=settings,
         db=db,
         bus=bus,
-        assigner=LeastBusyAssigner(),
+        assigner=router,
+        router=router,
+        leader=leader,
         limiter=limiter,
         gateway=gateway,
         attachments=store,
@@ -101,11 +119,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             lambda uow: get_or_create_team(uow.session, settings.default_team)
         )
         runtime.default_team_id = team.id
+        routing = settings.routing
+        rules = RoutingRules(
+            auto_accept=routing.auto_accept, reservation_timeout_s=routing.reservation_timeout_s
+        )
+        queue = await runtime.db.run(
+            lambda uow: get_or_create_queue(
+                uow.session, routing.default_queue, team_id=team.id, rules=rules
+            )
+        )
+        runtime.router.default_queue_id = queue.id
         await runtime.bus.start()
         await runtime.gateway.start()
+        await runtime.leader.start()
         await runtime.loop_monitor.start()
         yield
         await runtime.loop_monitor.stop()
+        await runtime.leader.stop()
         await runtime.gateway.stop()
         await runtime.bus.stop()
         await runtime.db.dispose()

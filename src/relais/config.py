@@ -67,6 +67,16 @@ class AuthSettings(BaseModel):
     secure_cookies: bool = False
 
 
+class RoutingSettings(BaseModel):
+    # The queue chats go to, created at start-up with the default team and these rules.
+    default_queue: str = "Chat"
+    # Offers are accepted by the agent within the timeout, or given at once (auto-accept).
+    auto_accept: bool = False
+    reservation_timeout_s: float = 30.0
+    # The engine runs in the process holding this lease; another takes over after it lapses.
+    lease_ttl_s: float = 5.0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RELAIS_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -88,6 +98,7 @@ class Settings(BaseSettings):
     attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
 
     @property
     def is_sqlite(self) -> bool:

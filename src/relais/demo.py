@@ -14,17 +14,30 @@ from relais.core.bus import MemoryBus
 from relais.core.clock import utcnow
 from relais.core.db import Database
 from relais.identity.models import Agent
-from relais.identity.service import do_create_agent, get_or_create_team
+from relais.identity.service import do_create_agent, do_set_skills, get_or_create_team
+from relais.routing.queues import OverflowStep, RoutingRules
+from relais.routing.service import get_or_create_queue
 
 DEMO_PASSWORD = "relais-demo"  # noqa: S105  # the demo's published password
 DEMO_IDENTITY_SECRET = "demo-shop-identity-secret-not-for-production"  # noqa: S105  # the demo shop's key
 
 AGENTS = [
-    ("alice@relais.example", "Alice Durand", "agent", ["Support"]),
-    ("bruno@relais.example", "Bruno Leroy", "agent", ["Support"]),
-    ("sam@relais.example", "Sam Supervisor", "supervisor", ["Support"]),
-    ("admin@relais.example", "Admin", "admin", ["Support"]),
+    ("alice@relais.example", "Alice Durand", "agent", ["Support"], {"lang:fr": 3, "lang:en": 2}),
+    ("bruno@relais.example", "Bruno Leroy", "agent", ["Support"], {"lang:en": 3}),
+    ("sam@relais.example", "Sam Supervisor", "supervisor", ["Support"], {"lang:en": 1}),
+    ("admin@relais.example", "Admin", "admin", ["Support"], {}),
 ]
+
+# Chats are offered by language; after a minute anyone of the team may take them, after two
+# the visitor is offered a callback instead of waiting on.
+DEMO_RULES = RoutingRules(
+    route_by_language=True,
+    reservation_timeout_s=30,
+    overflow=(
+        OverflowStep(after_s=60, drop_skills=("lang:*",)),
+        OverflowStep(after_s=120, offer_callback=True),
+    ),
+)
 
 
 async def seed(settings: Settings) -> list[tuple[str, str]]:
@@ -34,9 +47,12 @@ async def seed(settings: Settings) -> list[tuple[str, str]]:
         async with db.transaction() as uow:
             session = uow.session
             team = await get_or_create_team(session, settings.default_team)
-            for email, name, role, teams in AGENTS:
+            await get_or_create_queue(
+                session, settings.routing.default_queue, team_id=team.id, rules=DEMO_RULES
+            )
+            for email, name, role, teams, skills in AGENTS:
                 if await session.scalar(select(Agent.id).where(Agent.email == email)) is None:
-                    await do_create_agent(
+                    agent = await do_create_agent(
                         session,
                         email=email,
                         name=name,
@@ -44,6 +60,7 @@ async def seed(settings: Settings) -> list[tuple[str, str]]:
                         role=role,
                         teams=teams,
                     )
+                    await do_set_skills(session, agent, skills)
             if (
                 await session.scalar(
                     select(Contact.id).where(Contact.external_id == "shop-claire-martin")
@@ -99,4 +116,4 @@ async def seed(settings: Settings) -> list[tuple[str, str]]:
                     )
     finally:
         await db.dispose()
-    return [(email, role) for email, _, role, _ in AGENTS]
+    return [(email, role) for email, _, role, _, _ in AGENTS]

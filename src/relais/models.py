@@ -7,5 +7,6 @@ def load_all_models() -> None:
     from relais.contacts import models as _contacts
     from relais.conversations import models as _conversations
     from relais.identity import models as _identity
+    from relais.routing import models as _routing
 
-    del _contacts, _conversations, _identity
+    del _contacts, _conversations, _identity, _routing

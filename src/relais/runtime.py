@@ -15,6 +15,8 @@ from relais.core.ratelimit import RateLimiter
 if TYPE_CHECKING:
     from relais.conversations.attachments import AttachmentStore
     from relais.realtime.gateway import Gateway
+    from relais.routing.leader import RoutingLeader
+    from relais.routing.router import AcdRouter
 
 
 @dataclass
@@ -23,6 +25,8 @@ class Runtime:
     db: Database
     bus: Bus
     assigner: Assigner
+    router: AcdRouter
+    leader: RoutingLeader
     limiter: RateLimiter
     gateway: Gateway
     attachments: AttachmentStore

@@ -9,7 +9,7 @@ import httpx
 
 from relais.identity.tokens import issue_site_identity
 from tests.conftest import LiveServer
-from tests.helpers import login, new_visitor
+from tests.helpers import assigned, login, new_visitor
 
 
 async def test_fifty_concurrent_starts_from_one_visitor_give_one_conversation(
@@ -195,7 +195,7 @@ async def test_resolve_then_rate_and_request_the_transcript(server: LiveServer) 
     await alice.presence("available")
     visitor = await new_visitor(server.base)
     conv = (await visitor.post("/api/v1/conversations", {"client_id": "s", "body": "hi"})).json()
-    assert conv["assignee_id"] == alice.id
+    await assigned(visitor, conv["id"], alice.id)
     r = await visitor.post(f"/api/v1/conversations/{conv['id']}/rating", {"score": 5})
     assert r.status_code == 409, "not rated before it is resolved"
     r = await visitor.post(f"/api/v1/conversations/{conv['id']}/resolve")
@@ -238,8 +238,7 @@ async def test_offline_message_waits_and_goes_to_the_first_agent_available(
     assert conv["assignee_id"] is None
     bruno = await login(server.base, "bruno@test.example")
     await bruno.presence("available")
-    got = (await bruno.client.get(f"/api/v1/conversations/{conv['id']}")).json()
-    assert got["assignee_id"] == bruno.id
+    await assigned(bruno, conv["id"], bruno.id)
     context = (await bruno.client.get(f"/api/v1/conversations/{conv['id']}/context")).json()
     assert context["reply_to_email"] == "eve@example.com"
     assert context["contact"] is None, "an unverified e-mail never becomes a contact"
@@ -317,10 +316,13 @@ async def test_resolving_frees_room_and_the_next_waiting_conversation_follows(
         (await v.post("/api/v1/conversations", {"client_id": "s", "body": "hi"})).json()
         for v in visitors
     ]
-    assert [c["assignee_id"] for c in convs] == [alice.id] * 3 + [None]
+    for conv in convs[:3]:
+        await assigned(alice, conv["id"], alice.id)
+    sam = await login(server.base, "sam@test.example")
+    await assigned(sam, convs[3]["id"], None)
     await alice.post(f"/api/v1/conversations/{convs[0]['id']}/resolve")
-    waiting = (await alice.client.get(f"/api/v1/conversations/{convs[3]['id']}")).json()
-    assert waiting["assignee_id"] == alice.id
+    await assigned(alice, convs[3]["id"], alice.id)
+    await sam.close()
     for who in (alice, *visitors):
         await who.close()
 

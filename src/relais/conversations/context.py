@@ -7,6 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import or_
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from relais.contacts.models import Contact, Visitor
 from relais.contacts.schemas import ContactOut, PageOut
@@ -15,6 +16,7 @@ from relais.conversations.models import Conversation
 from relais.conversations.repository import conversations_out, get_readable, readable_by
 from relais.conversations.schemas import ConversationOut
 from relais.deps import CurrentAgent, RuntimeDep
+from relais.identity.principals import AgentPrincipal
 
 router = APIRouter(prefix="/conversations", tags=["conversations"])
 
@@ -44,43 +46,49 @@ async def conversation_context(
     conversation_id: str, agent: CurrentAgent, runtime: RuntimeDep
 ) -> ContextOut:
     async with runtime.db.transaction(write=False) as uow:
-        session = uow.session
-        conversation = await get_readable(session, agent, conversation_id)
-        contact = (
-            await session.get(Contact, conversation.contact_id) if conversation.contact_id else None
+        conversation = await get_readable(uow.session, agent, conversation_id)
+        return await context_of(uow.session, agent, conversation)
+
+
+async def context_of(
+    session: AsyncSession, agent: AgentPrincipal, conversation: Conversation
+) -> ContextOut:
+    """The panel's data; the caller has checked that ``agent`` may see ``conversation``."""
+    contact = (
+        await session.get(Contact, conversation.contact_id) if conversation.contact_id else None
+    )
+    visitor = (
+        await session.get(Visitor, conversation.visitor_id) if conversation.visitor_id else None
+    )
+    owners = []
+    if contact is not None:
+        owners.append(Conversation.contact_id == contact.id)
+    if visitor is not None:
+        owners.append(Conversation.visitor_id == visitor.id)
+    past: list[Conversation] = []
+    if owners:
+        rows = await session.scalars(
+            readable_by(agent)
+            .where(or_(*owners), Conversation.id != conversation.id)
+            .order_by(Conversation.created_at.desc())
+            .limit(20)
         )
-        visitor = (
-            await session.get(Visitor, conversation.visitor_id) if conversation.visitor_id else None
+        past = list(rows.all())
+    views = await page_path(session, visitor.id) if visitor else []
+    pages = [
+        PageOut(
+            url=v.url,
+            title=v.title,
+            started_at=v.started_at,
+            seconds=(v.ended_at - v.started_at).total_seconds() if v.ended_at else None,
         )
-        owners = []
-        if contact is not None:
-            owners.append(Conversation.contact_id == contact.id)
-        if visitor is not None:
-            owners.append(Conversation.visitor_id == visitor.id)
-        past: list[Conversation] = []
-        if owners:
-            rows = await session.scalars(
-                readable_by(agent)
-                .where(or_(*owners), Conversation.id != conversation.id)
-                .order_by(Conversation.created_at.desc())
-                .limit(20)
-            )
-            past = list(rows.all())
-        views = await page_path(session, visitor.id) if visitor else []
-        pages = [
-            PageOut(
-                url=v.url,
-                title=v.title,
-                started_at=v.started_at,
-                seconds=(v.ended_at - v.started_at).total_seconds() if v.ended_at else None,
-            )
-            for v in views
-        ]
-        return ContextOut(
-            contact=ContactOut.model_validate(contact) if contact else None,
-            visitor=VisitorInfo.model_validate(visitor, from_attributes=True) if visitor else None,
-            reply_to_email=conversation.reply_to_email,
-            past_conversations=await conversations_out(session, past),
-            current_page=pages[-1] if pages else None,
-            pages=pages,
-        )
+        for v in views
+    ]
+    return ContextOut(
+        contact=ContactOut.model_validate(contact) if contact else None,
+        visitor=VisitorInfo.model_validate(visitor, from_attributes=True) if visitor else None,
+        reply_to_email=conversation.reply_to_email,
+        past_conversations=await conversations_out(session, past),
+        current_page=pages[-1] if pages else None,
+        pages=pages,
+    )

@@ -39,12 +39,15 @@ _SYSTEM_TEXT = {
 
 
 class Assigner(Protocol):
-    """Chooses the agent for a new conversation (the ACD implements it; see relais.routing)."""
+    """Hands conversations to the ACD (relais.routing.router.AcdRouter), which finds the agent:
+    conversations do not know how routing works, only when to ask for it."""
 
-    async def pick_agent(self, session: AsyncSession, *, team_id: str) -> Agent | None: ...
+    async def route(self, uow: UnitOfWork, conversation: Conversation) -> None:
+        """A new conversation waits for an agent: queue it."""
+        ...
 
-    async def offer_waiting(self, uow: UnitOfWork, agent_id: str) -> int:
-        """The agent has room again: give it waiting conversations. Returns how many."""
+    async def resolved(self, uow: UnitOfWork, conversation: Conversation) -> None:
+        """The conversation is resolved: its agent's slot frees up (after wrap-up)."""
         ...
 
 
@@ -284,18 +287,12 @@ async def do_start_conversation(
     # others fail here and are run again by Database.run, finding the winner's conversation.
     session.add(conversation)
     await session.flush()
-    agent = await assigner.pick_agent(session, team_id=team_id)
-    if agent is not None:
-        conversation.assignee_id = agent.id
-        await session.flush()
-    # One event for a new conversation, already carrying its assignee if it has one.
     uow.emit(
         ConversationChanged(
             reason="created", conversation=await conversation_out(session, conversation)
         )
     )
-    if agent is not None:
-        await do_system_message(uow, conversation, "joined", name=agent.name)
+    await assigner.route(uow, conversation)
     return conversation, True
 
 
@@ -344,9 +341,7 @@ async def do_resolve(
             reason="resolved", conversation=await conversation_out(uow.session, conversation)
         )
     )
-    if conversation.assignee_id is not None:
-        # The assignee has room for one more: the next waiting conversation goes to it.
-        await assigner.offer_waiting(uow, conversation.assignee_id)
+    await assigner.resolved(uow, conversation)
 
 
 async def do_rate(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from relais.core.clock import utcnow
@@ -55,6 +55,8 @@ class Agent(Base):
     presence: Mapped[str] = mapped_column(String(20), default="offline")
     presence_reason: Mapped[str | None] = mapped_column(String(100), default=None)
     max_chats: Mapped[int] = mapped_column(Integer, default=3)
+    # Per channel, over the defaults (routing.capacity): e.g. {"email": 4}.
+    capacity: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -70,3 +72,17 @@ class AgentSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AgentStatusEvent(Base):
+    """An agent's presence over time (occupancy needs the time spent available)."""
+
+    __tablename__ = "agent_status_events"
+    __table_args__ = (Index("ix_agent_status_events_at", "at"),)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    agent_id: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(100), default=None)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -15,7 +15,15 @@ from relais.core.clock import utcnow
 from relais.core.db import UnitOfWork
 from relais.core.errors import Conflict, Invalid, NotAuthenticated
 from relais.identity.events import AgentPresenceChanged
-from relais.identity.models import Agent, AgentSession, AgentTeam, Team
+from relais.identity.models import (
+    Agent,
+    AgentSession,
+    AgentSkill,
+    AgentStatusEvent,
+    AgentTeam,
+    Skill,
+    Team,
+)
 from relais.identity.passwords import hash_password, verify_password
 from relais.identity.principals import AgentPrincipal, Role
 from relais.identity.schemas import AgentOut, Presence
@@ -56,6 +64,19 @@ async def get_or_create_team(session: AsyncSession, name: str) -> Team:
         session.add(team)
         await session.flush()
     return team
+
+
+async def do_set_skills(session: AsyncSession, agent: Agent, skills: dict[str, int]) -> None:
+    """Replace the agent's skills by ``skills`` (name -> level 1..10), creating unknown names."""
+    await session.execute(delete(AgentSkill).where(AgentSkill.agent_id == agent.id))
+    for name, level in skills.items():
+        skill = await session.scalar(select(Skill).where(Skill.name == name))
+        if skill is None:
+            skill = Skill(name=name)
+            session.add(skill)
+            await session.flush()
+        session.add(AgentSkill(agent_id=agent.id, skill_id=skill.id, level=level))
+    await session.flush()
 
 
 async def do_create_agent(
@@ -158,6 +179,7 @@ async def do_change_presence(
     """Change presence and tell everyone concerned; what follows from it is the ACD's concern."""
     agent.presence = presence
     agent.presence_reason = reason if presence == "away" else None
+    uow.session.add(AgentStatusEvent(agent_id=agent.id, status=presence, reason=reason))
     await uow.session.flush()
     uow.emit(
         AgentPresenceChanged(

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
+from sqlalchemy import select
 
 from relais.channels.chat.page_views import record_page
 from relais.contacts.models import Visitor
@@ -23,6 +24,8 @@ from relais.identity.service import agent_for_session, any_agent_available, prin
 from relais.identity.tokens import InvalidToken, read_visitor_token
 from relais.realtime.connection import Connection
 from relais.realtime.frames import Hello, Page, Ping, Read, Send, TypingFrame, client_frame
+from relais.routing.models import Task
+from relais.routing.schemas import TaskOut
 from relais.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -164,6 +167,20 @@ async def _ready_and_replay(runtime: Runtime, conn: Connection, cursors: dict[st
                 }
                 frames.append((_dumps(frame), conversation.id, message.seq))
             starts[conversation.id] = after or 0
+        if isinstance(p, AgentPrincipal):
+            # The agent's offers and tasks in hand: a reloaded desk shows them again.
+            tasks = await session.scalars(
+                select(Task).where(
+                    Task.agent_id == p.agent_id, Task.state.in_(("reserved", "assigned", "wrap_up"))
+                )
+            )
+            for task in tasks.all():
+                sync = {
+                    "type": "task",
+                    "command": "sync",
+                    "task": TaskOut.of(task).model_dump(mode="json"),
+                }
+                frames.append((_dumps(sync), None, 0))
     for body, conversation_id, seq in frames:
         await conn.replay(body, conversation_id, seq)
     for conversation_id, start in starts.items():

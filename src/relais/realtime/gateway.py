@@ -31,6 +31,7 @@ from relais.core.db import Database
 from relais.identity.events import AgentPresenceChanged
 from relais.identity.principals import VisitorPrincipal
 from relais.realtime.connection import Connection
+from relais.routing.events import CallbackOffered, TaskChanged
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,29 @@ class Gateway:
                     conn.push(body)
         elif isinstance(event, AgentPresenceChanged):
             self._on_presence(event)
+        elif isinstance(event, TaskChanged):
+            self._on_task(event)
+        elif isinstance(event, CallbackOffered) and event.visitor_id:
+            body = _dumps({"type": "callback_offered", "task_id": event.task_id})
+            for conn in self._by_visitor.get(event.visitor_id, ()):
+                conn.push(body)
+
+    def _on_task(self, event: TaskChanged) -> None:
+        """The task's agent (offers, wrap-up), the one it left (a lapsed offer disappears) and
+        the supervisors (wallboard) hear of each move; nobody else."""
+        body = _dumps(
+            {
+                "type": "task",
+                "command": event.command,
+                "task": event.task.model_dump(mode="json"),
+            }
+        )
+        found = set(self._all_seeing)
+        for agent_id in (event.task.agent_id, event.previous_agent_id):
+            if agent_id:
+                found |= self._by_agent.get(agent_id, set())
+        for conn in found:
+            conn.push(body)
 
     def _on_presence(self, event: AgentPresenceChanged) -> None:
         body = _dumps({"type": "presence", "agent_id": event.agent_id, "presence": event.presence})

@@ -1,0 +1,314 @@
+"""Runs the ACD engine in the one process that holds the routing lease.
+
+Every process runs a ``RoutingLeader``; one takes the lease, rebuilds the engine from the store,
+and from then on feeds it the task and presence events of the bus, fires its timers and writes
+its decisions, fenced by the lease. When it dies, another process takes the lease within its
+time to live and rebuilds the same state from the same store.
+
+Events that arrive while a batch of decisions is being written wait in ``_pending`` and are fed
+to the engine before its next step, so the engine sees every change in order, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from relais.core.bus import Event
+from relais.core.db import Database, UnitOfWork
+from relais.core.errors import Conflict
+from relais.identity.events import AgentPresenceChanged
+from relais.identity.models import Agent, AgentSkill, AgentTeam, Skill
+from relais.identity.service import do_change_presence
+from relais.routing.engine import (
+    AgentAway,
+    AgentSnapshot,
+    Effect,
+    EndWrapUp,
+    Engine,
+    Enqueue,
+    Expire,
+    OfferCallback,
+    Reserve,
+    TaskSnapshot,
+    TimeOut,
+)
+from relais.routing.events import CallbackOffered, QueueChanged, TaskChanged
+from relais.routing.lease import LeaseLost, StoreLease
+from relais.routing.models import Queue, Task
+from relais.routing.queues import OVERFLOW_TIER, PRIMARY_TIER, QueueConfig, queue_skill
+from relais.routing.schemas import TaskOut
+from relais.routing.service import (
+    capacity_of,
+    do_end_wrap_up,
+    do_move,
+    on_assigned,
+    rules_of,
+)
+
+log = logging.getLogger(__name__)
+
+LIVE = ("scheduled", "queued", "reserved", "assigned", "wrap_up")
+
+
+def task_snapshot(task: Task | TaskOut) -> TaskSnapshot:
+    def ts(value: object) -> float | None:
+        return value.timestamp() if value is not None else None  # type: ignore[attr-defined]  # datetime
+
+    return TaskSnapshot(
+        id=task.id,
+        queue_id=task.queue_id,
+        channel=task.channel,
+        state=task.state,  # type: ignore[arg-type]  # written by routing.service only
+        version=task.version,
+        queued_at=ts(task.queued_at) or ts(task.not_before) or task.created_at.timestamp(),
+        priority=task.priority,
+        requirements=dict(task.requirements or {}),
+        agent_id=task.agent_id,
+        not_before=ts(task.not_before),
+        deadline=ts(task.deadline),
+        wrap_up_until=ts(task.wrap_up_until),
+    )
+
+
+class RoutingLeader:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        holder: str,
+        ttl_s: float = 5.0,
+        renew_s: float = 1.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = db
+        self.lease = StoreLease(db, "acd", holder, ttl_s=ttl_s)
+        self.renew_s = renew_s
+        self.clock = clock
+        self.engine: Engine | None = None
+        self._pending_tasks: dict[str, TaskOut] = {}
+        self._misses: list[tuple[str, str]] = []
+        self._pending_agents: set[str] = set()
+        self._queues_changed = False
+        self._queues: list[tuple[str, set[str], set[str]]] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._agent_version = 0
+        self.decisions = 0
+
+    # -- bus --------------------------------------------------------------------------------
+
+    def on_event(self, event: Event) -> None:
+        if not self.lease.held:
+            return
+        if isinstance(event, TaskChanged):
+            known = self._pending_tasks.get(event.task.id)
+            if known is None or known.version < event.task.version:
+                self._pending_tasks[event.task.id] = event.task
+            if event.command == "reject" and event.previous_agent_id:
+                self._misses.append((event.task.queue_id, event.previous_agent_id))
+            self._wake.set()
+        elif isinstance(event, AgentPresenceChanged):
+            self._pending_agents.add(event.agent_id)
+            self._wake.set()
+        elif isinstance(event, QueueChanged):
+            self._queues_changed = True
+            self._wake.set()
+
+    # -- life -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="acd-leader")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        with contextlib.suppress(Exception):
+            await self.lease.release()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                if await self.lease.acquire():
+                    log.info("routing lease taken by %s", self.lease.holder)
+                    await self._lead()
+            except LeaseLost:
+                log.warning("routing lease lost by %s", self.lease.holder)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("routing engine failed; rebuilding")
+            self.engine = None
+            await asyncio.sleep(self.renew_s)
+
+    async def _lead(self) -> None:
+        self._pending_tasks.clear()
+        self._pending_agents.clear()
+        engine = Engine()
+        await self._rebuild(engine)
+        self.engine = engine
+        renewed = self.clock()
+        while True:
+            now = self.clock()
+            await self._feed(engine, now)
+            effects = engine.step(now)
+            if effects:
+                await self._write(engine, effects, now)
+                renewed = now
+                continue
+            if now - renewed >= self.renew_s:
+                if not await self.lease.acquire():
+                    raise LeaseLost(self.lease.name)
+                renewed = now
+            due = engine.next_due()
+            wait = self.renew_s if due is None else min(self.renew_s, max(0.0, due - now))
+            self._wake.clear()
+            if self._pending_tasks or self._pending_agents:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+
+    # -- reading the store ------------------------------------------------------------------
+
+    async def _rebuild(self, engine: Engine) -> None:
+        now = self.clock()
+        async with self.db.transaction(write=False) as uow:
+            queues = (await uow.session.scalars(select(Queue))).all()
+            for queue in queues:
+                engine.set_queue(QueueConfig(queue.id, rules_of(queue)))
+            self._queues = [(q.id, set(q.team_ids), set(q.overflow_team_ids)) for q in queues]
+            agents = (await uow.session.scalars(select(Agent).where(Agent.active))).all()
+            for agent in agents:
+                engine.set_agent(await self._agent_snapshot(uow.session, agent), now)
+            tasks = await uow.session.scalars(select(Task).where(Task.state.in_(LIVE)))
+            for task in tasks.all():
+                engine.set_task(task_snapshot(task), now)
+        log.info("routing engine rebuilt: %d agents, %d live tasks", len(agents), len(engine.tasks))
+
+    async def _agent_snapshot(self, session: AsyncSession, agent: Agent) -> AgentSnapshot:
+        rows = await session.execute(
+            select(Skill.name, AgentSkill.level)
+            .join(AgentSkill, AgentSkill.skill_id == Skill.id)
+            .where(AgentSkill.agent_id == agent.id)
+        )
+        skills = {name: level for name, level in rows}
+        team_ids = set(
+            await session.scalars(select(AgentTeam.team_id).where(AgentTeam.agent_id == agent.id))
+        )
+        for queue_id, primary, overflow in self._queues:
+            if team_ids & primary:
+                skills[queue_skill(queue_id)] = PRIMARY_TIER
+            elif team_ids & overflow:
+                skills[queue_skill(queue_id)] = OVERFLOW_TIER
+        self._agent_version += 1
+        return AgentSnapshot(
+            id=agent.id,
+            version=self._agent_version,
+            available=agent.presence == "available" and agent.active,
+            skills=skills,
+            capacity=capacity_of(agent),
+        )
+
+    async def _feed(self, engine: Engine, now: float) -> None:
+        if self._queues_changed or self._pending_agents:
+            # A queue's teams decide its agents' pseudo-skills: a queue change re-reads them all.
+            everyone, self._queues_changed = self._queues_changed, False
+            ids, self._pending_agents = self._pending_agents, set()
+            async with self.db.transaction(write=False) as uow:
+                queues = (await uow.session.scalars(select(Queue))).all()
+                for queue in queues:
+                    engine.set_queue(QueueConfig(queue.id, rules_of(queue)))
+                self._queues = [(q.id, set(q.team_ids), set(q.overflow_team_ids)) for q in queues]
+                query = select(Agent).where(Agent.active)
+                if not everyone:
+                    query = query.where(Agent.id.in_(ids))
+                agents = await uow.session.scalars(query)
+                for agent in agents.all():
+                    engine.set_agent(await self._agent_snapshot(uow.session, agent), now)
+        if self._misses:
+            misses, self._misses = self._misses, []
+            for queue_id, agent_id in misses:
+                engine.note_miss(agent_id, queue_id)
+        if self._pending_tasks:
+            tasks, self._pending_tasks = self._pending_tasks, {}
+            for task in tasks.values():
+                if task.queue_id not in engine.queues:
+                    await self._load_queue(engine, task.queue_id)
+                engine.set_task(task_snapshot(task), now)
+
+    async def _load_queue(self, engine: Engine, queue_id: str) -> None:
+        async with self.db.transaction(write=False) as uow:
+            queue = await uow.session.get(Queue, queue_id)
+            if queue is not None:
+                engine.set_queue(QueueConfig(queue.id, rules_of(queue)))
+
+    # -- writing decisions ------------------------------------------------------------------
+
+    async def _write(self, engine: Engine, effects: list[Effect], now: float) -> None:
+        """All the effects of one step in one transaction, fenced by the lease. An effect the
+        store refuses (the task moved meanwhile) is skipped and the task re-read."""
+        stale: set[str] = set()
+        async with self.db.transaction() as uow:
+            await self.lease.fence(uow.session)
+            for effect in effects:
+                try:
+                    await self._apply(uow, effect, now)
+                except Conflict:
+                    if hasattr(effect, "task_id"):
+                        stale.add(effect.task_id)
+        self.decisions += sum(isinstance(e, Reserve) for e in effects)
+        if stale:
+            async with self.db.transaction(write=False) as uow:
+                rows = await uow.session.scalars(select(Task).where(Task.id.in_(stale)))
+                for task in rows.all():
+                    engine.set_task(task_snapshot(task), now, force=True)
+
+    async def _apply(self, uow: UnitOfWork, effect: Effect, now: float) -> None:
+        at = datetime.fromtimestamp(now, UTC)
+        if isinstance(effect, AgentAway):
+            agent = await uow.session.get(Agent, effect.agent_id)
+            if agent is not None and agent.presence == "available":
+                await do_change_presence(uow, agent, "away", effect.reason)
+            return
+        if isinstance(effect, OfferCallback):
+            task = await uow.session.get(Task, effect.task_id)
+            if task is not None:
+                uow.emit(
+                    CallbackOffered(
+                        task_id=task.id,
+                        visitor_id=task.visitor_id,
+                        conversation_id=task.conversation_id,
+                    )
+                )
+            return
+        task = await uow.session.get(Task, effect.task_id, populate_existing=True)
+        if task is None or task.version != effect.version:
+            raise Conflict("The task changed meanwhile.", code="task_changed")
+        if isinstance(effect, Reserve):
+            deadline = datetime.fromtimestamp(effect.deadline, UTC) if effect.deadline else None
+            await do_move(
+                uow, task, "reserve", now=at, agent_id=effect.agent_id, reserved_at=at,
+                deadline=deadline,
+            )  # fmt: skip
+            if effect.auto_accept:
+                await do_move(uow, task, "accept", now=at, assigned_at=at)
+                agent = await uow.session.get(Agent, effect.agent_id)
+                if agent is not None:
+                    await on_assigned(uow, task, agent)
+        elif isinstance(effect, Expire):
+            await do_move(uow, task, "expire", now=at, agent_id=None, deadline=None)
+        elif isinstance(effect, Enqueue):
+            await do_move(uow, task, "enqueue", now=at, queued_at=task.queued_at or at)
+        elif isinstance(effect, EndWrapUp):
+            await do_end_wrap_up(uow, task)
+        elif isinstance(effect, TimeOut):
+            await do_move(uow, task, "time_out", now=at)
