@@ -305,3 +305,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         for reason, count in sorted(reasons.items()):
             terminalreporter.write_line(f"{count:4d} skipped: {reason}")
         terminalreporter.write_line("CI (CI=true) installs these services and runs everything.")
+
+
+@pytest.fixture
+async def pg_database() -> AsyncIterator[str]:
+    need(REDIS_URL is not None, "RELAIS_TEST_REDIS_URL is not set (Redis)")
+    async with postgres_database() as url:
+        yield url

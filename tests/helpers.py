@@ -112,9 +112,10 @@ async def login(base: str, email: str, password: str = PASSWORD) -> Agent:
 class Visitor:
     def __init__(self, base: str, client: httpx.AsyncClient, token: str, visitor_id: str):
         self.base, self.client, self.token, self.id = base, client, token, visitor_id
+        self.origin = str(client.headers.get("Origin", base))  # the page the widget is on
 
     def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}", "Origin": self.base}
+        return {"Authorization": f"Bearer {self.token}", "Origin": self.origin}
 
     async def post(self, path: str, body: Any = None) -> httpx.Response:
         return await self.client.post(path, json=body, headers=self.headers())
@@ -126,20 +127,18 @@ class Visitor:
         return await Socket.open(
             self.base.replace("http", "ws", 1) + "/ws",
             {"type": "hello", "token": self.token, "cursors": cursors or {}},
-            headers={"Origin": self.base},
+            headers={"Origin": self.origin},
         )
 
     async def close(self) -> None:
         await self.client.aclose()
 
 
-async def new_visitor(base: str, identity: str | None = None, lang: str = "en") -> Visitor:
-    client = httpx.AsyncClient(base_url=base)
-    r = await client.post(
-        "/api/v1/visitor/session",
-        json={"identity": identity, "lang": lang},
-        headers={"Origin": base},
-    )
+async def new_visitor(
+    base: str, identity: str | None = None, lang: str = "en", origin: str | None = None
+) -> Visitor:
+    client = httpx.AsyncClient(base_url=base, headers={"Origin": origin or base})
+    r = await client.post("/api/v1/visitor/session", json={"identity": identity, "lang": lang})
     assert r.status_code == 200, r.text
     body = r.json()
     return Visitor(base, client, body["token"], body["visitor_id"])

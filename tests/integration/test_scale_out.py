@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -18,7 +18,7 @@ from relais.app import decode_event
 from relais.conversations.events import Typing
 from relais.conversations.schemas import ConversationRef
 from relais.core.bus import Event, RedisBus
-from tests.conftest import REDIS_URL, free_port, need, postgres_database
+from tests.conftest import REDIS_URL, free_port, need
 from tests.helpers import eventually, login, new_visitor, seed_agents
 
 
@@ -48,14 +48,9 @@ async def test_redis_bus_carries_typed_events_between_two_buses() -> None:
         await two.stop()
 
 
-@pytest.fixture
-async def pg_database() -> AsyncIterator[str]:
-    need(REDIS_URL is not None, "RELAIS_TEST_REDIS_URL is not set (Redis)")
-    async with postgres_database() as url:
-        yield url
-
-
-def _serve(url: str, port: int, public: str, tmp: Path, log: IO[bytes]) -> subprocess.Popen[bytes]:
+def serve_process(
+    url: str, port: int, public: str, tmp: Path, log: IO[bytes], **extra: str
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "RELAIS_DATABASE_URL": url,
@@ -65,6 +60,9 @@ def _serve(url: str, port: int, public: str, tmp: Path, log: IO[bytes]) -> subpr
         "RELAIS_WIDGET__ALLOWED_ORIGINS": f'["{public}"]',
         "RELAIS_ATTACHMENTS__DIRECTORY": str(tmp / "attachments"),
         "RELAIS_LOG_LEVEL": "warning",
+        # The Redis rate limiter counts across test runs from one address.
+        "RELAIS_RATE_LIMITS__ANONYMOUS_PER_MINUTE": "100000",
+        **extra,
     }
     return subprocess.Popen(
         [sys.executable, "-m", "relais", "serve", "--port", str(port)],
@@ -74,7 +72,7 @@ def _serve(url: str, port: int, public: str, tmp: Path, log: IO[bytes]) -> subpr
     )
 
 
-def _wait_up(port: int) -> None:
+def wait_up(port: int) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -96,12 +94,12 @@ def two_processes(pg_database: str, tmp_path: Path) -> Iterator[tuple[str, str]]
     public = f"http://127.0.0.1:{port_a}"
     with open(tmp_path / "a.log", "wb") as log_a, open(tmp_path / "b.log", "wb") as log_b:
         procs = [
-            _serve(pg_database, port_a, public, tmp_path, log_a),
-            _serve(pg_database, port_b, public, tmp_path, log_b),
+            serve_process(pg_database, port_a, public, tmp_path, log_a),
+            serve_process(pg_database, port_b, public, tmp_path, log_b),
         ]
         try:
-            _wait_up(port_a)
-            _wait_up(port_b)
+            wait_up(port_a)
+            wait_up(port_b)
             yield f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
         finally:
             for proc in procs:

@@ -160,6 +160,8 @@ class Engine:
             self._queue(task, now)
         elif task.agent_id is not None and task.agent_id in self.agents:
             self.matcher.add_load(task.agent_id, task.channel)
+            if task.state == "assigned":
+                self._misses.pop(task.agent_id, None)  # misses count in a row
             if task.state == "reserved" and task.deadline is not None:
                 self._timer(task.deadline, "deadline", task)
             elif task.state == "wrap_up":
