@@ -128,6 +128,8 @@ class Relais:
             "RELAIS_PUBLIC_URL": self.base,
             "RELAIS_WIDGET__ALLOWED_ORIGINS": f'["{VISITOR_ORIGIN}"]',
             "RELAIS_ATTACHMENTS__DIRECTORY": str(workdir / "attachments"),
+            # The simulated agents take what they are given, as a queue with auto-accept does.
+            "RELAIS_ROUTING__AUTO_ACCEPT": "true",
         }
         serve = [sys.executable, "-m", "relais", "serve", "--port", str(port)]
         self.process = Process(serve, self.env, workdir, workdir / "relais.log")
