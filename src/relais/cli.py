@@ -29,6 +29,16 @@ def main(argv: list[str] | None = None) -> None:
 
     sub.add_parser("migrate", help="bring the database schema up to date")
 
+    sim = sub.add_parser("simulate", help="run the ACD engine in virtual time (no database)")
+    sim.add_argument("--calls-per-hour", type=float, required=True)
+    sim.add_argument("--aht", type=float, required=True, help="mean handling time, seconds")
+    sim.add_argument("--agents", type=int, required=True)
+    sim.add_argument("--target", type=float, default=20.0, help="service level target, seconds")
+    sim.add_argument("--patience", type=float, help="mean patience, seconds (abandonment)")
+    sim.add_argument("--handling", choices=["exponential", "constant"], default="exponential")
+    sim.add_argument("--arrivals", type=int, default=100_000)
+    sim.add_argument("--seed", type=int, default=1)
+
     user = sub.add_parser("user", help="manage agents")
     user_sub = user.add_subparsers(dest="user_command", required=True)
     add = user_sub.add_parser("add", help="add an agent")
@@ -51,6 +61,10 @@ def main(argv: list[str] | None = None) -> None:
 
         upgrade(settings.database_url)
         print("database schema is up to date")
+    elif args.command == "simulate":
+        from relais.routing.simulate_cli import run_simulation
+
+        run_simulation(args)
     elif args.command == "serve":
         _serve(settings, args.host, args.port)
     elif args.command == "demo":
