@@ -40,7 +40,7 @@ from relais.identity.service import get_or_create_team
 from relais.realtime import endpoints as realtime_endpoints
 from relais.realtime.gateway import Gateway
 from relais.routing import endpoints as routing_endpoints
-from relais.routing.events import CallbackOffered, QueueChanged, TaskChanged
+from relais.routing.events import CallbackOffered, QueueChanged, QueuePosition, TaskChanged
 from relais.routing.leader import RoutingLeader
 from relais.routing.queues import RoutingRules
 from relais.routing.router import AcdRouter
@@ -61,6 +61,7 @@ AnyEvent = (
     | TaskChanged
     | QueueChanged
     | CallbackOffered
+    | QueuePosition
 )
 _event_adapter: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
 

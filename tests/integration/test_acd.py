@@ -191,3 +191,15 @@ async def test_waiting_tasks_survive_a_restart_and_are_routed_by_the_new_engine(
     finally:
         await visitor.close()
         await second.stop()
+
+
+async def test_a_waiting_visitor_hears_its_place_in_the_queue(server: LiveServer) -> None:
+    visitors = [await new_visitor(server.base) for _ in range(2)]
+    sockets = [await v.ws() for v in visitors]
+    for ws in sockets:
+        await ws.send_message(None, "is anyone there?")
+    for place, ws in enumerate(sockets, start=1):
+        frame = await ws.wait_for(lambda f: f["type"] == "queue_position", timeout=10)
+        assert frame["position"] == place and frame["estimated_wait_s"] is None
+    for closable in (*sockets, *visitors):
+        await closable.close()

@@ -362,3 +362,17 @@ class EngineMachine(RuleBasedStateMachine):
 
 TestEngineMachine = EngineMachine.TestCase
 TestEngineMachine.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
+
+
+def test_positions_and_estimated_wait_follow_the_queue_and_its_handling_time() -> None:
+    engine, store = engine_with()
+    store.put(task("first", at=0), 0)
+    store.put(task("second", at=1), 1)
+    assert engine.positions() == {"first": (1, None), "second": (2, None)}, "no history yet"
+    busy = replace(agent("a"), capacity={"chat": 0})  # logged in, no room: serves, takes none
+    engine.set_agent(busy, 2)
+    engine.set_agent(replace(busy, id="b"), 2)
+    for seconds in (100.0, 140.0):
+        engine.note_handled("q", seconds)
+    aht = 100.0 + (140.0 - 100.0) / 20
+    assert engine.positions() == {"first": (1, aht / 2), "second": (2, aht)}

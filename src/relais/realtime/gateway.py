@@ -31,7 +31,7 @@ from relais.core.db import Database
 from relais.identity.events import AgentPresenceChanged
 from relais.identity.principals import VisitorPrincipal
 from relais.realtime.connection import Connection
-from relais.routing.events import CallbackOffered, TaskChanged
+from relais.routing.events import CallbackOffered, QueuePosition, TaskChanged
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +160,18 @@ class Gateway:
             self._on_presence(event)
         elif isinstance(event, TaskChanged):
             self._on_task(event)
+        elif isinstance(event, QueuePosition):
+            body = _dumps(
+                {
+                    "type": "queue_position",
+                    "conversation_id": event.conversation_id,
+                    "task_id": event.task_id,
+                    "position": event.position,
+                    "estimated_wait_s": event.estimated_wait_s,
+                }
+            )
+            for conn in self._by_visitor.get(event.visitor_id, ()):
+                conn.push(body)
         elif isinstance(event, CallbackOffered) and event.visitor_id:
             body = _dumps({"type": "callback_offered", "task_id": event.task_id})
             for conn in self._by_visitor.get(event.visitor_id, ()):

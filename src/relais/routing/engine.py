@@ -119,6 +119,7 @@ class Engine:
         self._new_tasks: set[str] = set()
         self._freed_agents: set[str] = set()
         self._effects: list[Effect] = []
+        self._aht: dict[str, float] = {}
 
     # -- the truth, from the store -------------------------------------------------------------
 
@@ -315,7 +316,26 @@ class Engine:
 
     # -- what the wallboard and the widget ask --------------------------------------------------
 
-    def waiting(self, queue_id: str) -> list[TaskSnapshot]:
-        """Tasks queued in ``queue_id``, in the order they will be served."""
-        queued = [t for t in self.tasks.values() if t.queue_id == queue_id and t.state == "queued"]
-        return sorted(queued, key=lambda t: (-t.priority, t.queued_at))
+    def note_handled(self, queue_id: str, seconds: float) -> None:
+        """A task of the queue took ``seconds`` from acceptance to the end of wrap-up."""
+        known = self._aht.get(queue_id)
+        # An exponential average over roughly the last 20 contacts: follows the day's drift.
+        self._aht[queue_id] = seconds if known is None else known + (seconds - known) / 20
+
+    def positions(self) -> dict[str, tuple[int, float | None]]:
+        """Each queued task's place in its queue (1 = next) and its estimated wait: the tasks
+        before it, over the agents who serve the queue, times the queue's recent handling time
+        (the classic estimate; queues with no history yet give no estimate)."""
+        by_queue: dict[str, list[TaskSnapshot]] = {}
+        for t in self.tasks.values():
+            if t.state == "queued":
+                by_queue.setdefault(t.queue_id, []).append(t)
+        out: dict[str, tuple[int, float | None]] = {}
+        for queue_id, queued in by_queue.items():
+            queued.sort(key=lambda t: (-t.priority, t.queued_at))
+            aht = self._aht.get(queue_id)
+            staffed = self.matcher.agents_with_skill(f"queue:{queue_id}")
+            for i, t in enumerate(queued):
+                ewt = aht * (i + 1) / staffed if aht is not None and staffed else None
+                out[t.id] = (i + 1, ewt)
+        return out

@@ -33,3 +33,14 @@ class QueueChanged(Event):
 
     type: Literal["queue.changed"] = "queue.changed"
     queue_id: str
+
+
+class QueuePosition(Event):
+    """Where a waiting visitor's task stands: its place in the queue and the estimated wait."""
+
+    type: Literal["task.position"] = "task.position"
+    task_id: str
+    visitor_id: str
+    conversation_id: str | None
+    position: int  # 1 = next
+    estimated_wait_s: float | None

@@ -40,7 +40,7 @@ from relais.routing.engine import (
     TaskSnapshot,
     TimeOut,
 )
-from relais.routing.events import CallbackOffered, QueueChanged, TaskChanged
+from relais.routing.events import CallbackOffered, QueueChanged, QueuePosition, TaskChanged
 from relais.routing.lease import LeaseLost, StoreLease
 from relais.routing.models import Queue, Task
 from relais.routing.queues import OVERFLOW_TIER, PRIMARY_TIER, QueueConfig, queue_skill
@@ -56,6 +56,7 @@ from relais.routing.service import (
 log = logging.getLogger(__name__)
 
 LIVE = ("scheduled", "queued", "reserved", "assigned", "wrap_up")
+POSITIONS_EVERY_S = 2.0
 
 
 def task_snapshot(task: Task | TaskOut) -> TaskSnapshot:
@@ -97,6 +98,10 @@ class RoutingLeader:
         self._misses: list[tuple[str, str]] = []
         self._pending_agents: set[str] = set()
         self._queues_changed = False
+        self._visitors: dict[str, tuple[str, str | None]] = {}  # waiting task -> its visitor
+        self._handled: list[tuple[str, float]] = []
+        self._told: dict[str, tuple[int, float | None]] = {}
+        self._told_at = 0.0
         self._queues: list[tuple[str, set[str], set[str]]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -112,6 +117,14 @@ class RoutingLeader:
             known = self._pending_tasks.get(event.task.id)
             if known is None or known.version < event.task.version:
                 self._pending_tasks[event.task.id] = event.task
+            task = event.task
+            if task.visitor_id and task.state in ("scheduled", "queued"):
+                self._visitors[task.id] = (task.visitor_id, task.conversation_id)
+            elif task.state not in ("scheduled", "queued"):
+                self._visitors.pop(task.id, None)
+            if task.state == "completed" and task.assigned_at and task.ended_at:
+                handled = (task.ended_at - task.assigned_at).total_seconds()
+                self._handled.append((task.queue_id, handled))
             if event.command == "reject" and event.previous_agent_id:
                 self._misses.append((event.task.queue_id, event.previous_agent_id))
             self._wake.set()
@@ -165,6 +178,9 @@ class RoutingLeader:
                 await self._write(engine, effects, now)
                 renewed = now
                 continue
+            if now - self._told_at >= POSITIONS_EVERY_S:
+                self._told_at = now
+                await self._tell_positions(engine)
             if now - renewed >= self.renew_s:
                 if not await self.lease.acquire():
                     raise LeaseLost(self.lease.name)
@@ -176,6 +192,28 @@ class RoutingLeader:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def _tell_positions(self, engine: Engine) -> None:
+        """Waiting visitors hear their place and estimated wait when either changes."""
+        events: list[Event] = []
+        for task_id, (position, ewt) in engine.positions().items():
+            who = self._visitors.get(task_id)
+            rounded = (position, None if ewt is None else round(ewt / 15) * 15.0)
+            if who is None or self._told.get(task_id) == rounded:
+                continue
+            self._told[task_id] = rounded
+            events.append(
+                QueuePosition(
+                    task_id=task_id,
+                    visitor_id=who[0],
+                    conversation_id=who[1],
+                    position=position,
+                    estimated_wait_s=rounded[1],
+                )
+            )
+        self._told = {k: v for k, v in self._told.items() if k in self._visitors}
+        if events:
+            await self.db.bus.publish_many(events)
 
     # -- reading the store ------------------------------------------------------------------
 
@@ -192,6 +230,17 @@ class RoutingLeader:
             tasks = await uow.session.scalars(select(Task).where(Task.state.in_(LIVE)))
             for task in tasks.all():
                 engine.set_task(task_snapshot(task), now)
+                if task.visitor_id and task.state in ("scheduled", "queued"):
+                    self._visitors[task.id] = (task.visitor_id, task.conversation_id)
+            recent = await uow.session.execute(
+                select(Task.queue_id, Task.assigned_at, Task.ended_at)
+                .where(Task.state == "completed", Task.assigned_at.is_not(None))
+                .order_by(Task.ended_at.desc())
+                .limit(200)
+            )
+            for queue_id, assigned_at, ended_at in reversed(recent.all()):
+                if assigned_at is not None and ended_at is not None:
+                    engine.note_handled(queue_id, (ended_at - assigned_at).total_seconds())
         log.info("routing engine rebuilt: %d agents, %d live tasks", len(agents), len(engine.tasks))
 
     async def _agent_snapshot(self, session: AsyncSession, agent: Agent) -> AgentSnapshot:
@@ -234,6 +283,10 @@ class RoutingLeader:
                 agents = await uow.session.scalars(query)
                 for agent in agents.all():
                     engine.set_agent(await self._agent_snapshot(uow.session, agent), now)
+        if self._handled:
+            handled, self._handled = self._handled, []
+            for queue_id, seconds in handled:
+                engine.note_handled(queue_id, seconds)
         if self._misses:
             misses, self._misses = self._misses, []
             for queue_id, agent_id in misses:

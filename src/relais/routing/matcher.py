@@ -202,6 +202,14 @@ class Matcher:
         agent = self._agents.get(entry[3])
         return agent is not None and agent.version == entry[2]
 
+    def agents_with_skill(self, skill: str) -> int:
+        """Logged-in agents (available or busy) holding ``skill``: who serves a queue now."""
+        return sum(
+            1
+            for agent in self._agents.values()
+            if (agent.available or agent.total) and agent.skills.get(skill, 0) > 0
+        )
+
     # -- tasks -----------------------------------------------------------------------------
 
     def add_task(
