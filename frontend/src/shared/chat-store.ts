@@ -108,6 +108,7 @@ export class ChatStore extends EventTarget {
         if (f.ref && this.pending.has(f.ref)) this.acknowledge(f.ref, false, undefined, f);
       },
       visitor_page: (f) => extra.visitor_page?.(f),
+      task: (f) => extra.task?.(f),
     };
     const wrapped: FrameHandlers = {};
     for (const [type, handler] of Object.entries(handlers)) {

@@ -1,5 +1,7 @@
 // English and French strings of both sides. The widget follows the host page's <html lang>.
 
+import type { TaskChannel } from "./types.js";
+
 const en = {
   chatWithUs: "Chat with us",
   close: "Close",
@@ -67,6 +69,66 @@ const en = {
   unread: (n: number) => `${n} unread`,
   onPage: (s: number) => (s < 60 ? `${Math.round(s)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`),
   now: "now",
+  // desk: offers and wrap-up (ACD)
+  channelName: { chat: "Chat", email: "E-mail", callback: "Callback", voice: "Call" } as Record<TaskChannel, string>,
+  offerTitle: (channel: TaskChannel, language: string | null) =>
+    `${{ chat: "New chat", email: "New e-mail", callback: "New callback", voice: "New call" }[channel]}${language ? ` — ${language}` : ""}`,
+  offerAnnounce: (channel: TaskChannel) =>
+    `${{ chat: "New chat", email: "New e-mail", callback: "New callback", voice: "New call" }[channel]} offered`,
+  accept: "Accept",
+  reject: "Reject",
+  waited: (d: string) => `waiting for ${d}`,
+  timeLeft: (d: string) => `${d} left`,
+  offerLapsed: "Offer lapsed",
+  offerGone: "This offer is no longer available.",
+  offerKeys: "Enter accepts, Escape rejects",
+  screenPop: "Customer details",
+  details: "Request",
+  attributeNames: { language: "Language", page_url: "Page", page_title: "Page title", phone: "Phone", reason: "Reason" } as Record<string, string>,
+  wrapUp: (left: string | null) => (left ? `Wrap-up — ${left} left` : "Wrap-up"),
+  done: "Done",
+  awayAfterMissed: "You were set to Away after an offer went unanswered.",
+  // supervisor wallboard
+  wallboardTitle: "Relais wallboard",
+  supervisorsOnly: "Supervisors only: this page shows the whole contact centre. Log in with a supervisor's account.",
+  waitingNow: "Waiting now",
+  longestWait: "Longest wait",
+  sl15: "Service level, last 15 min",
+  slToday: "Service level today",
+  slVersusGoal: (goal: number, target: number) => `goal ${goal} % in ${target} s`,
+  slMet: "on goal",
+  slNear: "near goal",
+  slBelow: "below goal",
+  asa: "Average speed of answer",
+  aht: "Average handling time",
+  offered: "Offered",
+  answered: "Answered",
+  abandoned: "Abandoned",
+  abandonmentRate: "Abandoned %",
+  busy: "Busy",
+  occupancy: "Occupancy",
+  agentsTitle: "Agents",
+  dayChart: "Today per 15 minutes",
+  dayChartSummary: (offered: number, answered: number) => `${offered} offered, ${answered} answered today`,
+  serviceLevel: "Service level",
+  staffing: (goal: number, target: number, needed: string, available: number) =>
+    `Agents needed for ${goal} % in ${target} s at today's traffic: ${needed}, available now: ${available}`,
+  agentName: "Name",
+  tasks: "Tasks",
+  presenceOf: (name: string) => `Presence of ${name}`,
+  waitingTasks: "Waiting tasks",
+  noWaitingTasks: "Nobody is waiting.",
+  queue: "Queue",
+  channel: "Channel",
+  customer: "Customer",
+  waitingFor: "Waiting for",
+  state: "State",
+  queuedState: "queued",
+  offeredTo: (name: string) => `offered to ${name}`,
+  moveToQueue: "Move to queue",
+  moveTaskTo: (who: string) => `Move ${who} to queue`,
+  updatedAt: (time: string) => `Updated at ${time}`,
+  noQueues: "No queues yet.",
 };
 
 export type Strings = typeof en;
@@ -137,6 +199,64 @@ const fr: Strings = {
   unread: (n: number) => `${n} non lu${n > 1 ? "s" : ""}`,
   onPage: (s: number) => (s < 60 ? `${Math.round(s)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`),
   now: "maintenant",
+  channelName: { chat: "Chat", email: "E-mail", callback: "Rappel", voice: "Appel" },
+  offerTitle: (channel: TaskChannel, language: string | null) =>
+    `${{ chat: "Nouveau chat", email: "Nouvel e-mail", callback: "Nouveau rappel", voice: "Nouvel appel" }[channel]}${language ? ` — ${language}` : ""}`,
+  offerAnnounce: (channel: TaskChannel) =>
+    ({ chat: "Nouveau chat proposé", email: "Nouvel e-mail proposé", callback: "Nouveau rappel proposé", voice: "Nouvel appel proposé" })[channel],
+  accept: "Accepter",
+  reject: "Refuser",
+  waited: (d: string) => `attend depuis ${d}`,
+  timeLeft: (d: string) => `encore ${d}`,
+  offerLapsed: "Proposition expirée",
+  offerGone: "Cette proposition n’est plus disponible.",
+  offerKeys: "Entrée accepte, Échap refuse",
+  screenPop: "Fiche client",
+  details: "Demande",
+  attributeNames: { language: "Langue", page_url: "Page", page_title: "Titre de la page", phone: "Téléphone", reason: "Motif" },
+  wrapUp: (left: string | null) => (left ? `Clôture — encore ${left}` : "Clôture"),
+  done: "Terminé",
+  awayAfterMissed: "Vous êtes passé(e) Absent(e) : une proposition est restée sans réponse.",
+  wallboardTitle: "Relais — supervision",
+  supervisorsOnly: "Réservé aux superviseurs : cette page montre tout le centre de contact. Connectez-vous avec un compte superviseur.",
+  waitingNow: "En attente",
+  longestWait: "Attente la plus longue",
+  sl15: "Niveau de service, 15 dernières min",
+  slToday: "Niveau de service du jour",
+  slVersusGoal: (goal: number, target: number) => `objectif ${goal} % en ${target} s`,
+  slMet: "objectif atteint",
+  slNear: "proche de l’objectif",
+  slBelow: "sous l’objectif",
+  asa: "Délai moyen de réponse",
+  aht: "Durée moyenne de traitement",
+  offered: "Reçus",
+  answered: "Traités",
+  abandoned: "Abandonnés",
+  abandonmentRate: "Abandons %",
+  busy: "Occupé",
+  occupancy: "Occupation",
+  agentsTitle: "Conseillers",
+  dayChart: "Aujourd’hui par quart d’heure",
+  dayChartSummary: (offered: number, answered: number) => `${offered} reçus, ${answered} traités aujourd’hui`,
+  serviceLevel: "Niveau de service",
+  staffing: (goal: number, target: number, needed: string, available: number) =>
+    `Conseillers nécessaires pour ${goal} % en ${target} s au trafic du jour : ${needed}, disponibles : ${available}`,
+  agentName: "Nom",
+  tasks: "Tâches",
+  presenceOf: (name: string) => `Disponibilité de ${name}`,
+  waitingTasks: "Demandes en attente",
+  noWaitingTasks: "Personne n’attend.",
+  queue: "File",
+  channel: "Canal",
+  customer: "Client",
+  waitingFor: "Attend depuis",
+  state: "État",
+  queuedState: "en file",
+  offeredTo: (name: string) => `proposée à ${name}`,
+  moveToQueue: "Déplacer vers la file",
+  moveTaskTo: (who: string) => `Déplacer ${who} vers la file`,
+  updatedAt: (time: string) => `Mis à jour à ${time}`,
+  noQueues: "Aucune file pour le moment.",
 };
 
 export type Lang = "en" | "fr";
@@ -148,4 +268,24 @@ export function strings(lang: Lang): Strings {
 
 export function pageLang(): Lang {
   return document.documentElement.lang.toLowerCase().startsWith("fr") ? "fr" : "en";
+}
+
+/** A duration as a clock shows it: 0:25, 12:03, 1:02:03. */
+export function clock(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+}
+
+/** A language code (fr, en-GB) by its name in the page's language ("French", "français"). */
+export function languageName(code: string, lang: Lang): string {
+  try {
+    const name = new Intl.DisplayNames([lang], { type: "language" }).of(code);
+    return name && name !== code ? name : code;
+  } catch {
+    // Not a language code Intl knows: shown as given.
+    return code;
+  }
 }

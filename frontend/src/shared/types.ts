@@ -80,7 +80,9 @@ export type ServerFrame =
   | { type: "ack"; seq: number; ref: string | null; ok: boolean; message?: Message; error?: ErrorBody }
   | { type: "pong"; seq: number; ref: string | null }
   | { type: "heartbeat"; seq: number; cursors: Record<string, number> }
-  | { type: "error"; seq: number; code: string; message: string; ref?: string | null };
+  | { type: "error"; seq: number; code: string; message: string; ref?: string | null }
+  | { type: "task"; seq: number; command: TaskCommand; task: Task }
+  | { type: "callback_offered"; seq: number; task_id: string };
 
 export type FrameOf<T extends ServerFrame["type"]> = Extract<ServerFrame, { type: T }>;
 export type FrameHandlers = { [T in ServerFrame["type"]]?: (frame: FrameOf<T>) => void };
@@ -109,4 +111,123 @@ export interface Context {
   past_conversations: Conversation[];
   current_page: PageView | null;
   pages: PageView[];
+}
+
+// -- The ACD: tasks of the universal queue, offers, the wallboard ------------------------------
+
+export type TaskChannel = "chat" | "email" | "callback" | "voice";
+export type TaskState =
+  | "scheduled" | "queued" | "reserved" | "assigned" | "wrap_up"
+  | "completed" | "cancelled" | "abandoned" | "timed_out";
+export type TaskCommand =
+  | "create" | "reserve" | "accept" | "reject" | "expire" | "transfer" | "complete" | "end_wrap_up"
+  | "cancel" | "abandon" | "time_out" | "enqueue" | "retry_later" | "sync";
+
+/** What routing knows of the customer's request; free-form beyond the keys named here. */
+export interface TaskAttributes {
+  language?: string;
+  page_url?: string;
+  page_title?: string;
+  phone?: string;
+  reason?: string;
+  [key: string]: unknown;
+}
+
+/** TaskOut: one unit of work of the universal queue. Each write raises `version`. */
+export interface Task {
+  id: string;
+  channel: TaskChannel;
+  queue_id: string;
+  state: TaskState;
+  version: number;
+  priority: number;
+  requirements: Record<string, number>;
+  attributes: TaskAttributes;
+  conversation_id: string | null;
+  contact_id: string | null;
+  visitor_id: string | null;
+  agent_id: string | null;
+  attempts: number;
+  created_at: string;
+  queued_at: string | null;
+  not_before: string | null;
+  /** Reserved: when the offer lapses. */
+  deadline: string | null;
+  assigned_at: string | null;
+  wrap_up_until: string | null;
+  ended_at: string | null;
+  end_reason: string | null;
+}
+
+/** GET /api/v1/tasks/{id}/screen-pop: the offer with who the customer is, before accepting. */
+export interface ScreenPop {
+  task: Task;
+  context: Context | null;
+  /** Seconds the customer has waited, on the server's clock when answering. */
+  waited_s: number | null;
+}
+
+export interface Queue {
+  id: string;
+  name: string;
+  channels: string[];
+  team_ids: string[];
+  overflow_team_ids: string[];
+  rules: Record<string, unknown>;
+  hours: Record<string, unknown> | null;
+  sl_target_s: number;
+  sl_goal: number;
+}
+
+export interface WallboardInterval {
+  start: string;
+  offered: number;
+  answered: number;
+  abandoned: number;
+  service_level: number | null;
+  asa_s: number | null;
+}
+
+export interface WallboardQueue {
+  id: string;
+  name: string;
+  channels: string[];
+  waiting: number;
+  longest_wait_s: number | null;
+  offered: number;
+  answered: number;
+  abandoned: number;
+  abandonment_rate: number | null;
+  /** Fractions (0–1), like sl_goal. */
+  service_level_15m: number | null;
+  service_level_today: number | null;
+  sl_target_s: number;
+  sl_goal: number;
+  asa_s: number | null;
+  aht_s: number | null;
+  agents: { available: number; busy: number; away: number; offline: number };
+  occupancy: number | null;
+  intervals: WallboardInterval[];
+  staffing: {
+    calls_per_hour: number | null;
+    aht_s: number | null;
+    agents_needed: number | null;
+    agents_available: number;
+  };
+}
+
+export interface WallboardAgent {
+  id: string;
+  name: string;
+  presence: "available" | "away" | "offline";
+  reason: string | null;
+  tasks: number;
+  occupancy: number | null;
+}
+
+/** GET /api/v1/wallboard. */
+export interface Wallboard {
+  generated_at: string;
+  queues: WallboardQueue[];
+  agents: WallboardAgent[];
 }

@@ -1,4 +1,5 @@
 import { LitElement, html, nothing } from "lit";
+import { repeat } from "lit/directives/repeat.js";
 import { Api, ApiError, errorText, uploadFiles } from "../../shared/api.js";
 import { ChatStore } from "../../shared/chat-store.js";
 import "../../shared/composer/composer.js";
@@ -7,7 +8,10 @@ import "../../shared/conversation-view/conversation-view.js";
 import type { RetryDetail } from "../../shared/conversation-view/conversation-view.js";
 import { pageLang, strings } from "../../shared/i18n.js";
 import { StoreController } from "../../shared/store-controller.js";
-import type { AgentInfo, Context, Conversation } from "../../shared/types.js";
+import type { AgentInfo, Context, Conversation, Task } from "../../shared/types.js";
+import { TaskStore } from "../../shared/task-store.js";
+import "../offer-card/offer-card.js";
+import type { TaskDetail, TaskIdDetail } from "../offer-card/offer-card.js";
 import "../contact-panel/contact-panel.js";
 import { styles } from "./desk.styles.js";
 import "../login-form/login-form.js";
@@ -32,6 +36,7 @@ export class RelaisDesk extends LitElement {
     error: { state: true },
     checked: { state: true },
     busy: { state: true },
+    notice: { state: true },
   };
 
   agent: AgentInfo | null = null;
@@ -41,17 +46,33 @@ export class RelaisDesk extends LitElement {
   error: string | null = null;
   checked = false;
   busy = false;
+  notice: string | null = null;
 
   private csrf: string | null = null;
   private readonly strings = strings(pageLang());
   // Double submit: the relais_csrf cookie's value, or the token login and /me returned.
   private readonly api = new Api({ base: "", csrf: () => cookie("relais_csrf") ?? this.csrf });
+  /** The ACD's tasks: this agent's offers and wrap-ups (docs/api.md, "task" frames). */
+  private readonly tasks = new TaskStore();
+  /** Offers that lapsed or were refused as gone: hidden even before their frame says so. */
+  private readonly goneOffers = new Set<string>();
+  /** The conversation of an offer just accepted: selected as soon as it is here. */
+  private opening: string | null = null;
+  private lastOfferLapsed = 0;
   private readonly store = new ChatStore({
     api: this.api,
     hello: () => ({}),
     extra: {
+      ready: () => void this.syncTasks(),
+      task: (f) => this.tasks.applyFrame(f),
+      presence: (f) => this.ownPresence(f.agent_id, f.presence),
       conversation: (f) => {
         const c = f.conversation;
+        if (c.id === this.opening) {
+          this.opening = null;
+          void this.select(c.id);
+          return;
+        }
         if (f.reason === "created" || f.reason === "assigned") {
           if (!c.assignee_id || c.assignee_id === this.agent?.id) this.notify(c);
         }
@@ -67,6 +88,16 @@ export class RelaisDesk extends LitElement {
   constructor() {
     super();
     new StoreController(this, this.store);
+    this.tasks.addEventListener("change", () => this.requestUpdate());
+    this.tasks.addEventListener("task", (e) => {
+      const { task, previous, command } = e.detail;
+      if (command === "expire" && previous?.agent_id === this.agent?.id) this.lastOfferLapsed = Date.now();
+      if (task.state !== "reserved") this.goneOffers.delete(task.id);
+      // Accepted (here, by the answer or its frame, whichever comes first; or in another tab).
+      if (task.state === "assigned" && previous?.state === "reserved" && task.agent_id === this.agent?.id) {
+        if (task.conversation_id) this.open(task.conversation_id);
+      }
+    });
   }
 
   override connectedCallback(): void {
@@ -129,6 +160,7 @@ export class RelaisDesk extends LitElement {
   }
 
   private async setPresence(presence: string): Promise<void> {
+    this.notice = null;
     try {
       this.agent = await this.api.put<AgentInfo>("/api/v1/agents/me/presence", { presence });
     } catch (error) {
@@ -144,6 +176,65 @@ export class RelaisDesk extends LitElement {
       console.warn("relais: logout", error);
     }
     this.signedOut();
+  }
+
+  /** After each hello: own live tasks by REST, so that those that ended meanwhile go away. */
+  private async syncTasks(): Promise<void> {
+    const states = ["reserved", "assigned", "wrap_up"] as const;
+    const since = this.tasks.mark();
+    try {
+      const list = await this.api.get<Task[]>(`/api/v1/tasks?${states.map((s) => `state=${s}`).join("&")}`);
+      this.tasks.reconcile(list, states, since);
+      this.tasks.prune();
+    } catch (error) {
+      this.store.reportError(errorText(error));
+    }
+  }
+
+  /** The ACD may set this agent away (offers unanswered); a supervisor may too. */
+  private ownPresence(agentId: string | undefined, presence: string | undefined): void {
+    if (!this.agent || agentId !== this.agent.id || !presence || presence === this.agent.presence) return;
+    const lapsed = presence === "away" && Date.now() - this.lastOfferLapsed < 60_000;
+    this.agent = { ...this.agent, presence: presence as AgentInfo["presence"] };
+    this.notice = lapsed ? this.strings.awayAfterMissed : null;
+  }
+
+  /** Selects the conversation of an offer just accepted, as soon as it is here. */
+  private open(id: string): void {
+    const known = this.store.conversations.get(id);
+    if (known && known.assignee_id === this.agent?.id) {
+      void this.select(id);
+      return;
+    }
+    // Its conversation frame is on its way; should it be lost, REST has the conversation.
+    this.opening = id;
+    setTimeout(() => {
+      if (this.opening !== id) return;
+      this.opening = null;
+      void this.store.loadConversation(id).then(() => this.select(id));
+    }, 3000);
+  }
+
+  private offerGone(e: CustomEvent<TaskIdDetail>): void {
+    // Long enough to read why it went.
+    setTimeout(() => {
+      this.goneOffers.add(e.detail.taskId);
+      this.requestUpdate();
+    }, 2500);
+  }
+
+  private renderTasks() {
+    const me = this.agent?.id;
+    const offers = this.tasks.offers(me).filter((t) => !this.goneOffers.has(t.id));
+    const shown = [...this.tasks.wrapUps(me), ...offers];
+    if (!shown.length) return nothing;
+    return html`<div class="offers" @relais-offer-accepted=${(e: CustomEvent<TaskDetail>) => this.tasks.set(e.detail.task)}
+      @relais-offer-rejected=${(e: CustomEvent<TaskDetail>) => this.tasks.set(e.detail.task)}
+      @relais-wrap-up-ended=${(e: CustomEvent<TaskDetail>) => this.tasks.set(e.detail.task)}
+      @relais-offer-gone=${this.offerGone}>
+      ${repeat(shown, (t) => t.id, (t) => html`<relais-offer-card .task=${t} .api=${this.api} .strings=${this.strings}
+        ?expanded=${t === offers[0]}></relais-offer-card>`)}
+    </div>`;
   }
 
   private mine(): Conversation[] {
@@ -238,12 +329,14 @@ export class RelaisDesk extends LitElement {
         <button type="button" @click=${this.logout}>${s.logout}</button>
       </header>
       ${this.store.connection !== "open" && this.store.wasOpen ? html`<div class="status" role="status">${s.reconnecting}</div>` : nothing}
+      ${this.notice && agent.presence === "away" ? html`<div class="status" role="status" data-testid="notice">${this.notice}</div>` : nothing}
       ${this.error || this.store.lastError
         ? html`<div class="status error" role="alert"><span>${this.error ?? this.store.lastError}</span>
             <button type="button" @click=${this.dismissError}>${s.dismiss}</button></div>`
         : nothing}
       <main>
         <nav aria-label=${s.conversations}>
+          ${this.renderTasks()}
           <h2>${s.conversations}</h2>
           ${this.renderList()}
         </nav>
