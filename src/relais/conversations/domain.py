@@ -42,7 +42,7 @@ def transition(status: Status, command: Command, *, conversation_id: str = "") -
     except KeyError:
         raise IllegalTransition(status, command) from None
     if new != status:
-        log.info("conversation %s: %s -> %s -> %s", conversation_id, status, command, new)
+        log.debug("conversation %s: %s -> %s -> %s", conversation_id, status, command, new)
     return new
 
 
