@@ -38,7 +38,7 @@ async def test_frames_are_numbered_and_replay_overlap_is_delivered_once() -> Non
     conn.push(_message(3), conversation_id="c", message_seq=3)  # live, during replay: held
     for seq in (1, 2, 3):
         await conn.replay(_message(seq), "c", seq)  # replay from the store
-    conn.release()
+    await conn.release()
     conn.push(_message(4), conversation_id="c", message_seq=4)
     conn.close()
     await conn.write_loop()
@@ -49,7 +49,7 @@ async def test_frames_are_numbered_and_replay_overlap_is_delivered_once() -> Non
 async def test_a_slow_client_is_disconnected_instead_of_growing_memory() -> None:
     sock = FakeSocket(block=True)
     conn = Connection(sock, VisitorPrincipal("v"), max_outbox=10)
-    conn.release()
+    await conn.release()
     writer = asyncio.create_task(conn.write_loop())
     for i in range(1, 100):
         conn.push(_message(i), conversation_id="c", message_seq=i)
@@ -68,8 +68,21 @@ async def test_a_resume_longer_than_the_outbox_waits_for_room_instead_of_closing
     writer = asyncio.create_task(conn.write_loop())
     for seq in range(1, 101):
         await conn.replay(_message(seq), "c", seq)
-    conn.release()
+    await conn.release()
     conn.close()
     await asyncio.wait_for(writer, 5)
     assert not conn.too_slow
     assert [f["message"]["seq"] for f in sock.sent] == list(range(1, 101))  # type: ignore[index]
+
+
+async def test_live_frames_held_during_a_long_resume_wait_for_room_too() -> None:
+    sock = FakeSocket()
+    conn = Connection(sock, VisitorPrincipal("v"), max_outbox=5)
+    writer = asyncio.create_task(conn.write_loop())
+    for seq in range(1, 51):
+        conn.push(_message(seq), conversation_id="c", message_seq=seq)  # live, held
+    await conn.release()
+    conn.close()
+    await asyncio.wait_for(writer, 5)
+    assert not conn.too_slow
+    assert [f["message"]["seq"] for f in sock.sent] == list(range(1, 51))  # type: ignore[index]

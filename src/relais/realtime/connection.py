@@ -60,11 +60,14 @@ class Connection:
         if text is not None:
             await self._outbox.put(text)
 
-    def release(self) -> None:
-        """End of replay: deliver what arrived meanwhile, minus what the replay already sent."""
-        held, self._held = self._held or [], None
-        for body, conversation_id, message_seq in held:
-            self._deliver(body, conversation_id, message_seq)
+    async def release(self) -> None:
+        """End of replay: deliver what arrived meanwhile, minus what the replay already sent.
+        Like the replay, it waits for room: a long resume may have held many live frames."""
+        while self._held:
+            held, self._held = self._held, []
+            for body, conversation_id, message_seq in held:
+                await self.replay(body, conversation_id, message_seq)
+        self._held = None
 
     def _frame(self, body: str, conversation_id: str | None, message_seq: int) -> str | None:
         if self.closed:

@@ -185,7 +185,7 @@ async def _ready_and_replay(runtime: Runtime, conn: Connection, cursors: dict[st
         await conn.replay(body, conversation_id, seq)
     for conversation_id, start in starts.items():
         conn.cursors.setdefault(conversation_id, start)
-    conn.release()
+    await conn.release()
 
 
 def _agent_active(agent: AgentPrincipal) -> Any:
