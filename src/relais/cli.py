@@ -29,6 +29,14 @@ def main(argv: list[str] | None = None) -> None:
 
     sub.add_parser("migrate", help="bring the database schema up to date")
 
+    staff = sub.add_parser("staffing", help="agents needed for a service level (Erlang C / A)")
+    staff.add_argument("--calls-per-hour", type=float, required=True)
+    staff.add_argument("--aht", type=float, required=True, help="mean handling time, seconds")
+    staff.add_argument("--target", type=float, default=20.0, help="answered within, seconds")
+    staff.add_argument("--service-level", type=float, default=0.8)
+    staff.add_argument("--patience", type=float, help="mean patience, seconds (Erlang A)")
+    staff.add_argument("--max-occupancy", type=float, default=1.0)
+
     sim = sub.add_parser("simulate", help="run the ACD engine in virtual time (no database)")
     sim.add_argument("--calls-per-hour", type=float, required=True)
     sim.add_argument("--aht", type=float, required=True, help="mean handling time, seconds")
@@ -61,6 +69,10 @@ def main(argv: list[str] | None = None) -> None:
 
         upgrade(settings.database_url)
         print("database schema is up to date")
+    elif args.command == "staffing":
+        from relais.routing.simulate_cli import run_staffing
+
+        run_staffing(args)
     elif args.command == "simulate":
         from relais.routing.simulate_cli import run_simulation
 

@@ -5,7 +5,40 @@ from __future__ import annotations
 import argparse
 import time
 
+from relais.routing.erlang import (
+    agents_for_service_level,
+    erlang_a_figures,
+    erlang_c_figures,
+    traffic_of,
+)
 from relais.routing.simulate import AgentGroup, Result, Scenario, simulate
+
+
+def run_staffing(args: argparse.Namespace) -> None:
+    traffic = traffic_of(args.calls_per_hour, args.aht)
+    needed = agents_for_service_level(
+        traffic,
+        args.aht,
+        args.target,
+        args.service_level,
+        max_occupancy=args.max_occupancy,
+        patience_s=args.patience,
+    )
+    model = f"Erlang A, mean patience {args.patience:g} s" if args.patience else "Erlang C"
+    print(
+        f"{args.calls_per_hour:g} contacts/h x {args.aht:g} s = {traffic:.2f} Erlangs ({model})\n"
+        f"{needed} agents answer {args.service_level:.0%} within {args.target:g} s\n"
+    )
+    print(f"{'agents':>6} {'P(wait)':>8} {'SL':>7} {'ASA s':>8} {'occupancy':>10} {'abandon':>8}")
+    for n in range(max(1, needed - 1), needed + 4):
+        if args.patience:
+            a = erlang_a_figures(n, traffic, args.aht, args.patience, args.target)
+            row = (a.p_wait, a.service_level, a.asa_s, a.occupancy, f"{a.p_abandon:8.3f}")
+        else:
+            c = erlang_c_figures(n, traffic, args.aht, args.target)
+            row = (c.p_wait, c.service_level, c.asa_s, c.occupancy, f"{'':>8}")
+        mark = " <" if n == needed else ""
+        print(f"{n:>6} {row[0]:>8.3f} {row[1]:>7.3f} {row[2]:>8.1f} {row[3]:>10.3f} {row[4]}{mark}")
 
 
 def run_simulation(args: argparse.Namespace) -> None:
@@ -33,13 +66,25 @@ def run_simulation(args: argparse.Namespace) -> None:
 
 
 def report(result: Result, scenario: Scenario) -> str:
-    rows = [("", "simulated"), ("service level", f"{result.service_level:.3f}")]
-    rows += [
-        ("answered within target", f"{result.answered_within_target:.3f}"),
-        ("P(wait)", f"{result.p_wait:.3f}"),
-        ("ASA (s)", f"{result.asa_s:.1f}"),
-        ("abandonment", f"{result.abandonment:.3f}"),
-        ("occupancy", f"{result.occupancy:.3f}"),
+    """The simulated figures beside the formula's (Erlang C, or A with patience)."""
+    n = sum(g.count for g in scenario.agents)
+    traffic = traffic_of(scenario.arrivals_per_hour, scenario.aht_s)
+    if scenario.patience_s:
+        a = erlang_a_figures(n, traffic, scenario.aht_s, scenario.patience_s, scenario.target_s)
+        formula = ("Erlang A", a.service_level, a.answered_within_target, a.p_wait, a.asa_s)
+        extra = (a.p_abandon, a.occupancy)
+    else:
+        c = erlang_c_figures(n, traffic, scenario.aht_s, scenario.target_s)
+        formula = ("Erlang C", c.service_level, c.service_level, c.p_wait, c.asa_s)
+        extra = (0.0, c.occupancy)
+    rows = [
+        ("", "simulated", formula[0]),
+        ("service level", f"{result.service_level:.3f}", f"{formula[1]:.3f}"),
+        ("answered within target", f"{result.answered_within_target:.3f}", f"{formula[2]:.3f}"),
+        ("P(wait)", f"{result.p_wait:.3f}", f"{formula[3]:.3f}"),
+        ("ASA (s)", f"{result.asa_s:.1f}", f"{formula[4]:.1f}"),
+        ("abandonment", f"{result.abandonment:.3f}", f"{extra[0]:.3f}"),
+        ("occupancy", f"{result.occupancy:.3f}", f"{extra[1]:.3f}"),
     ]
     width = max(len(r[0]) for r in rows) + 2
-    return "\n".join(f"{name:<{width}}{value:>10}" for name, value in rows)
+    return "\n".join(f"{a:<{width}}{b:>10}{c:>10}" for a, b, c in rows)
