@@ -46,6 +46,7 @@ from relais.routing.queues import RoutingRules
 from relais.routing.router import AcdRouter
 from relais.routing.service import get_or_create_queue
 from relais.runtime import Runtime
+from relais.supervision import endpoints as supervision_endpoints
 from relais.web import pages
 from relais.web.security import SecurityHeaders
 
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api = APIRouter(prefix="/api/v1")
     api.include_router(identity_endpoints.router)
     api.include_router(routing_endpoints.router)
+    api.include_router(supervision_endpoints.router)
     api.include_router(chat_endpoints.router)
     api.include_router(conversations_endpoints.router)
     api.include_router(conversation_context.router)

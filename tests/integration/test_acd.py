@@ -203,3 +203,41 @@ async def test_a_waiting_visitor_hears_its_place_in_the_queue(server: LiveServer
         assert frame["position"] == place and frame["estimated_wait_s"] is None
     for closable in (*sockets, *visitors):
         await closable.close()
+
+
+async def test_the_wallboard_shows_waiting_then_answered(server: LiveServer) -> None:
+    sam = await offers_required(server, route_by_language=False)
+    bruno = await login(server.base, "bruno@test.example")
+    forbidden = await bruno.get("/api/v1/wallboard")
+    assert forbidden.status_code == 403, "supervisors only"
+
+    async def board() -> dict[str, Any]:
+        [queue] = (await sam.get("/api/v1/wallboard")).json()["queues"]
+        return queue  # type: ignore[no-any-return]
+
+    before = await board()
+    visitor = await new_visitor(server.base)
+    visitor_ws = await visitor.ws()
+    assert (await visitor_ws.send_message(None, "waiting"))["ok"]
+
+    async def waiting() -> None:
+        now = await board()
+        assert now["waiting"] == before["waiting"] + 1
+        assert now["offered"] == before["offered"] + 1
+        assert now["longest_wait_s"] is not None
+
+    await eventually(waiting)
+    await bruno.presence("available")
+    bruno_ws = await bruno.ws()
+    offer = (await bruno_ws.wait_for(offer_to(bruno)))["task"]
+    assert (await bruno.post(f"/api/v1/tasks/{offer['id']}/accept")).status_code == 200
+    after = await board()
+    assert after["waiting"] == before["waiting"]
+    assert after["answered"] == before["answered"] + 1
+    assert after["service_level_today"] == 1.0 and after["asa_s"] is not None
+    assert after["agents"]["busy"] >= 1
+    assert after["intervals"] and sum(i["offered"] for i in after["intervals"]) == after["offered"]
+    people = {a["name"]: a for a in (await sam.get("/api/v1/wallboard")).json()["agents"]}
+    assert people["Bruno"]["tasks"] == 1 and people["Bruno"]["presence"] == "available"
+    for closable in (bruno_ws, visitor_ws, sam, bruno, visitor):
+        await closable.close()

@@ -1,0 +1,1 @@
+"""Supervision: the wallboard, its figures and reports."""
