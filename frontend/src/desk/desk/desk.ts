@@ -73,7 +73,9 @@ export class RelaisDesk extends LitElement {
           void this.select(c.id);
           return;
         }
-        if (f.reason === "created" || f.reason === "assigned") {
+        // A conversation that comes through an offer was announced by its offer card.
+        const offered = this.tasks.all().some((t) => t.conversation_id === c.id && t.agent_id === this.agent?.id);
+        if ((f.reason === "created" || f.reason === "assigned") && !offered) {
           if (!c.assignee_id || c.assignee_id === this.agent?.id) this.notify(c);
         }
       },
@@ -233,7 +235,7 @@ export class RelaisDesk extends LitElement {
       @relais-wrap-up-ended=${(e: CustomEvent<TaskDetail>) => this.tasks.set(e.detail.task)}
       @relais-offer-gone=${this.offerGone}>
       ${repeat(shown, (t) => t.id, (t) => html`<relais-offer-card .task=${t} .api=${this.api} .strings=${this.strings}
-        ?expanded=${t === offers[0]}></relais-offer-card>`)}
+        ?expanded=${t === offers[0] && t.conversation_id !== this.selected}></relais-offer-card>`)}
     </div>`;
   }
 

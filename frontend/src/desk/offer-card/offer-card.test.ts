@@ -93,6 +93,15 @@ test("an offer shows channel, language, customer, wait, page and countdown, with
   equal(deepQuery("[data-testid=offer-announce]", el.shadowRoot!)!.getAttribute("aria-live"), "assertive");
 });
 
+test("a closed screen pop holds no contact panel until it is opened", async () => {
+  stubFetch({ "GET /api/v1/tasks/t1/screen-pop": () => ({ body: pop(task()) }) });
+  const el = card(task(), false);
+  await waitFor(() => text("[data-testid=offer-who]", el.shadowRoot!) === "Claire Martin", "the screen pop");
+  equal(deepQuery("[data-testid=contact-panel]", el.shadowRoot!), null);
+  deepQuery("summary", el.shadowRoot!)!.click();
+  await waitFor(() => deepQuery("[data-testid=contact-panel]", el.shadowRoot!), "the panel once opened");
+});
+
 test("Enter on the focused card accepts, with the CSRF token", async () => {
   const accepted = task({ state: "assigned", version: 3, deadline: null, assigned_at: inSeconds(0) });
   const calls = stubFetch({

@@ -54,14 +54,19 @@ export class RelaisOfferCard extends LitElement {
     gone: { state: true },
     announced: { state: true },
     now: { state: true },
+    popOpen: { state: true },
   };
 
   task!: Task;
   api!: Api;
   strings!: Strings;
   uiLang: Lang = pageLang();
-  /** The screen pop open from the start (the desk opens the first offer's). */
+  /**
+   * The screen pop open (the desk opens the first offer's, unless that conversation is open
+   * beside it already). Closed, its contact panel is not rendered at all.
+   */
   expanded = false;
+  popOpen = false;
 
   pop: ScreenPop | null = null;
   popError: string | null = null;
@@ -89,6 +94,7 @@ export class RelaisOfferCard extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has("expanded")) this.popOpen = this.expanded;
     if (changed.has("task") && this.task && this.task.id !== this.poppedFor) {
       this.poppedFor = this.task.id;
       this.pop = null;
@@ -244,11 +250,12 @@ export class RelaisOfferCard extends LitElement {
         </div>
         <p id="keys" class="sr-only">${s.offerKeys}</p>
         ${this.error ? html`<p class="error" role="alert" data-testid="offer-error">${this.error}</p>` : nothing}
-        <details ?open=${this.expanded} data-testid="screen-pop">
+        <details ?open=${this.expanded} data-testid="screen-pop"
+          @toggle=${(e: Event) => (this.popOpen = (e.target as HTMLDetailsElement).open)}>
           <summary>${s.screenPop}</summary>
           ${this.renderAttributes()}
           ${this.popError ? html`<p class="error" role="alert">${this.popError}</p>` : nothing}
-          ${this.pop?.context ? html`<relais-contact-panel .context=${this.pop.context} .strings=${s}></relais-contact-panel>` : nothing}
+          ${this.popOpen && this.pop?.context ? html`<relais-contact-panel .context=${this.pop.context} .strings=${s}></relais-contact-panel>` : nothing}
         </details>
       </section>
     `;
