@@ -1,4 +1,4 @@
-// The one build script: three entry points from shared components, bundled by esbuild.
+// The one build script: the entry points, from shared components, bundled by esbuild.
 import { build } from "esbuild";
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -6,7 +6,11 @@ import { fileURLToPath } from "node:url";
 const outdir = fileURLToPath(new URL("../src/relais/web/static/dist/", import.meta.url));
 
 await build({
-  entryPoints: { widget: "src/widget/index.ts", desk: "src/desk/index.ts" },
+  entryPoints: {
+    widget: "src/widget/index.ts",
+    desk: "src/desk/index.ts",
+    supervisor: "src/supervisor/index.ts",
+  },
   outdir,
   bundle: true,
   format: "iife",
@@ -16,4 +20,4 @@ await build({
   legalComments: "none",
   logLevel: "warning",
 });
-console.log(`built widget.js and desk.js into ${relative(process.cwd(), outdir)}`);
+console.log(`built widget.js, desk.js and supervisor.js into ${relative(process.cwd(), outdir)}`);

@@ -1,4 +1,5 @@
-"""The pages and bundles: the agent desk, the widget script and the demo shop."""
+"""The pages and bundles: the agent desk, the supervisors' wallboard, the widget script and the
+demo shop."""
 
 from __future__ import annotations
 
@@ -61,6 +62,12 @@ async def static_bundle(name: str) -> Response:
 @router.get("/desk")
 async def desk() -> HTMLResponse:
     return HTMLResponse(_page("desk.html"))
+
+
+@router.get("/supervisor")
+async def supervisor() -> HTMLResponse:
+    """The supervisors' wallboard; the page itself asks for a supervisor's session."""
+    return HTMLResponse(_page("supervisor.html"))
 
 
 @router.get("/healthz")

@@ -1,0 +1,2 @@
+// The supervisors' entry: supervisor.html mounts <relais-wallboard>.
+import "./wallboard/wallboard.js";

@@ -1,0 +1,54 @@
+// One queue on the wallboard: its key figures, its day, and the staffing it needs.
+
+import { html, nothing } from "lit";
+import type { Strings } from "../../shared/i18n.js";
+import type { WallboardQueue } from "../../shared/types.js";
+import { dayChart } from "./day-chart.js";
+import { count, duration, percent, slStatus, type SlStatus } from "./figures.js";
+
+function slFigure(label: string, level: number | null, q: WallboardQueue, s: Strings, testid: string) {
+  const status = slStatus(level, q.sl_goal);
+  const words: Record<SlStatus, string> = { met: s.slMet, near: s.slNear, below: s.slBelow };
+  return html`<dl class="figure sl ${status ?? ""}" aria-live="polite" data-testid=${testid} data-status=${status ?? "none"}>
+    <dt>${label}</dt>
+    <dd><span class="value">${percent(level)}</span>
+      ${status ? html`<span class="verdict">${words[status]}</span>` : nothing}
+      <span class="muted">${s.slVersusGoal(Math.round(q.sl_goal * 100), q.sl_target_s)}</span></dd>
+  </dl>`;
+}
+
+/**
+ * @param longestWaitS the longest wait now, ticked on from the figure the server gave.
+ */
+export function queueTile(q: WallboardQueue, longestWaitS: number | null, s: Strings, lang: string) {
+  const a = q.agents;
+  const needed = q.staffing.agents_needed;
+  const short = needed !== null && q.staffing.agents_available < needed;
+  return html`<section class="queue" aria-labelledby="queue-${q.id}" data-testid="queue" data-queue-id=${q.id}>
+    <h2 id="queue-${q.id}">${q.name} <span class="channels">${q.channels.map((c) => s.channelName[c as keyof Strings["channelName"]] ?? c).join(" · ")}</span></h2>
+    <!-- The figures that change by the event are announced (politely) when they change. -->
+    <div class="figures">
+      <dl class="figure big ${q.waiting > 0 ? "waiting" : ""}" aria-live="polite" data-testid="waiting"><dt>${s.waitingNow}</dt>
+        <dd class="value">${q.waiting}</dd></dl>
+      ${slFigure(s.sl15, q.service_level_15m, q, s, "sl-15m")}
+      ${slFigure(s.slToday, q.service_level_today, q, s, "sl-today")}
+      <!-- Ticks every second: a timer, not announced. -->
+      <dl class="figure big" role="timer" data-testid="longest-wait"><dt>${s.longestWait}</dt>
+        <dd class="value">${q.waiting > 0 ? duration(longestWaitS) : duration(null)}</dd></dl>
+      <dl class="figure"><dt>${s.asa}</dt><dd class="value">${duration(q.asa_s)}</dd></dl>
+      <dl class="figure"><dt>${s.aht}</dt><dd class="value">${duration(q.aht_s)}</dd></dl>
+      <dl class="figure wide" data-testid="volumes"><dt>${s.offered} / ${s.answered} / ${s.abandoned}</dt>
+        <dd class="value">${q.offered} / ${q.answered} / ${q.abandoned}</dd></dl>
+      <dl class="figure"><dt>${s.abandonmentRate}</dt><dd class="value">${percent(q.abandonment_rate)}</dd></dl>
+      <dl class="figure wide agents" data-testid="agents"><dt>${s.agentsTitle}</dt>
+        <dd><span><span class="dot available"></span>${s.available} <b>${a.available}</b></span>
+          <span><span class="dot busy"></span>${s.busy} <b>${a.busy}</b></span>
+          <span><span class="dot away"></span>${s.away} <b>${a.away}</b></span>
+          <span><span class="dot offline"></span>${s.offline} <b>${a.offline}</b></span></dd></dl>
+      <dl class="figure"><dt>${s.occupancy}</dt><dd class="value">${percent(q.occupancy)}</dd></dl>
+    </div>
+    ${dayChart(q.intervals, q.sl_goal, s, lang)}
+    <p class="staffing ${short ? "short" : ""}" data-testid="staffing">${s.staffing(
+      Math.round(q.sl_goal * 100), q.sl_target_s, count(needed), q.staffing.agents_available)}</p>
+  </section>`;
+}
