@@ -64,4 +64,9 @@ def test_the_wallboard_is_for_supervisors_only(live_server: str, agent_page: Any
     agent_page.get_by_test_id("login-password").fill(DEMO_PASSWORD)
     agent_page.get_by_test_id("login-submit").click()
     expect(agent_page.get_by_role("heading", name="Relais wallboard")).to_be_visible()
-    expect(agent_page.get_by_role("heading", name="Agents")).to_be_visible()
+    queue = agent_page.get_by_test_id("queue").first
+    expect(queue.get_by_test_id("waiting")).to_contain_text("Waiting now")
+    expect(queue.get_by_test_id("staffing")).to_contain_text("Agents needed for 80 % in 20 s")
+    agents = agent_page.get_by_test_id("agents-table")
+    expect(agents.get_by_role("row", name="Alice Durand")).to_be_visible()
+    expect(agent_page.get_by_role("alert")).to_have_count(0)

@@ -22,7 +22,10 @@ function niceMax(n: number): number {
   return 10 * power;
 }
 
-export function dayChart(intervals: WallboardInterval[], goal: number, s: Strings, lang: string) {
+export function dayChart(all: WallboardInterval[], goal: number, s: Strings, lang: string) {
+  // The day starts at midnight: the quiet hours before the first contact are left out.
+  const active = all.findIndex((i) => i.offered || i.answered || i.abandoned);
+  const intervals = all.slice(Math.max(0, Math.min(active < 0 ? all.length : active, all.length - MIN_SLOTS)));
   const offered = intervals.reduce((n, i) => n + i.offered, 0);
   const answered = intervals.reduce((n, i) => n + i.answered, 0);
   const label = `${s.dayChart}: ${s.dayChartSummary(offered, answered)}`;

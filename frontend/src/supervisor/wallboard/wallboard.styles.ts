@@ -242,11 +242,12 @@ export const styles = css`
     vertical-align: 3px;
     background: var(--ok);
   }
+  /* Its proportions kept (the text in it too): at most as wide as two queues side by side. */
   svg {
     display: block;
     width: 100%;
+    max-width: 900px;
     height: auto;
-    max-height: 260px;
   }
   rect.offered {
     fill: #b9c8f3;

@@ -215,3 +215,18 @@ test("an offered task says to whom; a task that leaves the queue leaves the list
   socket.serve({ type: "task", command: "accept", task: task({ state: "assigned", agent_id: "a2", version: 3 }) });
   await waitFor(() => text(deepQuery("p.muted", deepQuery("[aria-labelledby=tasks-title]", root(el))!)) === s.noWaitingTasks, "empty");
 });
+
+test("the day's chart leaves out the quiet hours before the first contact", async () => {
+  FakeSocket.install();
+  const midnight = new Date();
+  midnight.setHours(0, 0, 0, 0);
+  const slot = (k: number) => new Date(midnight.getTime() + k * 15 * 60_000).toISOString();
+  const intervals = Array.from({ length: 60 }, (_, k) => ({
+    start: slot(k), offered: k >= 36 ? 4 : 0, answered: k >= 36 ? 3 : 0, abandoned: 0, service_level: k >= 36 ? 0.9 : null, asa_s: null,
+  }));
+  routes({ "GET /api/v1/wallboard": () => ({ body: board({ queues: [queue({ intervals })] }) }) });
+  const el = wallboard();
+  const chart = await waitFor(() => deepQuery("[data-testid=day-chart]", root(el)), "the chart");
+  // From 09:00 (the first contact) on: 24 intervals up to 15:00, not 60 from midnight.
+  equal(deepQueryAll("[data-testid=interval]", chart).length, 24);
+});
