@@ -54,7 +54,7 @@ export class RelaisDesk extends LitElement {
   private readonly api = new Api({ base: "", csrf: () => cookie("relais_csrf") ?? this.csrf });
   /** The ACD's tasks: this agent's offers and wrap-ups (docs/api.md, "task" frames). */
   private readonly tasks = new TaskStore();
-  /** Offers that lapsed or were refused as gone: hidden even before their frame says so. */
+  /** Offers (id:version) that lapsed or were refused as gone: hidden before their frame comes. */
   private readonly goneOffers = new Set<string>();
   /** The conversation of an offer just accepted: selected as soon as it is here. */
   private opening: string | null = null;
@@ -94,7 +94,7 @@ export class RelaisDesk extends LitElement {
     this.tasks.addEventListener("task", (e) => {
       const { task, previous, command } = e.detail;
       if (command === "expire" && previous?.agent_id === this.agent?.id) this.lastOfferLapsed = Date.now();
-      if (task.state !== "reserved") this.goneOffers.delete(task.id);
+      if (previous) this.goneOffers.delete(`${previous.id}:${previous.version}`);
       // Accepted (here, by the answer or its frame, whichever comes first; or in another tab).
       if (task.state === "assigned" && previous?.state === "reserved" && task.agent_id === this.agent?.id) {
         if (task.conversation_id) this.open(task.conversation_id);
@@ -218,16 +218,19 @@ export class RelaisDesk extends LitElement {
   }
 
   private offerGone(e: CustomEvent<TaskIdDetail>): void {
-    // Long enough to read why it went.
+    // That offer, not a later one of the same task. Long enough to read why it went.
+    const task = this.tasks.get(e.detail.taskId);
+    if (!task) return;
     setTimeout(() => {
-      this.goneOffers.add(e.detail.taskId);
+      if (this.tasks.get(task.id) !== task) return; // moved on meanwhile: its frame decides
+      this.goneOffers.add(`${task.id}:${task.version}`);
       this.requestUpdate();
     }, 2500);
   }
 
   private renderTasks() {
     const me = this.agent?.id;
-    const offers = this.tasks.offers(me).filter((t) => !this.goneOffers.has(t.id));
+    const offers = this.tasks.offers(me).filter((t) => !this.goneOffers.has(`${t.id}:${t.version}`));
     const shown = [...this.tasks.wrapUps(me), ...offers];
     if (!shown.length) return nothing;
     return html`<div class="offers" @relais-offer-accepted=${(e: CustomEvent<TaskDetail>) => this.tasks.set(e.detail.task)}

@@ -231,3 +231,23 @@ test("the desk stacks offers above its list and opens the accepted conversation 
   socket.serve({ type: "task", command: "complete", task: task({ state: "wrap_up", version: 4, wrap_up_until: inSeconds(30) }) });
   await waitFor(() => deepQuery("[data-testid=wrap-up-bar]", desk.shadowRoot!), "the wrap-up bar");
 });
+
+test("an offer that lapsed without a word leaves the desk; the same task offered again comes back", async () => {
+  FakeSocket.install();
+  const me = { id: "a1", email: "alice@relais.example", name: "Alice", role: "agent", presence: "available", presence_reason: null, team_ids: [] };
+  stubFetch({
+    "GET /api/v1/auth/me": () => ({ body: { agent: me, csrf_token: "csrf-1" } }),
+    "GET /api/v1/conversations": () => ({ body: [] }),
+    "GET /api/v1/tasks": () => ({ body: [] }),
+    "GET /api/v1/tasks/t1/screen-pop": () => ({ body: { ...pop(task()), waited_s: null } }),
+  });
+  const desk = mount(document.createElement("relais-desk"));
+  await waitFor(() => FakeSocket.instances.length === 1 && FakeSocket.last().sent.length === 1, "the hello");
+  const socket = FakeSocket.last();
+  socket.ready({ kind: "agent", id: "a1", name: "Alice" });
+  socket.serve({ type: "task", command: "reserve", task: task({ deadline: inSeconds(-1.8) }) });
+  await waitFor(() => deepQuery("[data-testid=offer-card]", desk.shadowRoot!), "the offer");
+  await waitFor(() => !deepQuery("[data-testid=offer-card]", desk.shadowRoot!), "the offer gone", 6000);
+  socket.serve({ type: "task", command: "reserve", task: task({ version: 4, deadline: inSeconds(20) }) });
+  await waitFor(() => deepQuery("[data-testid=offer-card]", desk.shadowRoot!), "offered again");
+});
