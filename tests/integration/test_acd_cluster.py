@@ -35,12 +35,17 @@ async def _leader_port(db: Database, ports: dict[str, int]) -> int:
     return await eventually(held, 30)
 
 
-async def _work_offers(agent: Agent, stop: asyncio.Event, rng: random.Random) -> None:
+async def _work_offers(agent: Agent, origin: str, stop: asyncio.Event, rng: random.Random) -> None:
     """Accept most offers, reject some, and resolve what was accepted."""
-    ws = await agent.ws()
-    seen = 0
+    ws = await agent.ws_with_origin(origin)  # the desk's page is served from the public URL
+    seen = seen_presence = 0
     try:
         while not stop.is_set():
+            # Put away after missed offers (rejections in a row): back to work, as people do.
+            changes = ws.of_type("presence")[seen_presence:]
+            seen_presence += len(changes)
+            if any(f.get("agent_id") == agent.id and f["presence"] == "away" for f in changes):
+                await agent.presence("available")
             frames = ws.of_type("task")[seen:]
             seen += len(frames)
             for frame in frames:
@@ -85,7 +90,7 @@ async def test_no_task_double_assigned_or_lost_across_a_leader_kill(
             agents.append(agent)
         stop = asyncio.Event()
         rng = random.Random(7)  # a test's dice
-        workers = [asyncio.create_task(_work_offers(a, stop, rng)) for a in agents]
+        workers = [asyncio.create_task(_work_offers(a, public, stop, rng)) for a in agents]
 
         async def arrive(port: int, n: int) -> str:
             visitor = await new_visitor(f"http://127.0.0.1:{port}", origin=public)
@@ -102,7 +107,7 @@ async def test_no_task_double_assigned_or_lost_across_a_leader_kill(
         await asyncio.sleep(1.0)
         leader_name = next(n for n, p in ports.items() if p == leader)
         procs[leader_name].send_signal(signal.SIGKILL)
-        procs[leader_name].wait(10)
+        await asyncio.to_thread(procs[leader_name].wait, 10)
         later = await asyncio.gather(*(arrive(survivor, n) for n in range(20, 40)))
         conversations = set(first) | set(later)
 

@@ -376,3 +376,16 @@ def test_positions_and_estimated_wait_follow_the_queue_and_its_handling_time() -
         engine.note_handled("q", seconds)
     aht = 100.0 + (140.0 - 100.0) / 20
     assert engine.positions() == {"first": (1, aht / 2), "second": (2, aht)}
+
+
+def test_a_rejected_offer_tries_the_other_agents_before_coming_back() -> None:
+    engine, store = engine_with()
+    engine.set_agent(agent("a"), 0)
+    engine.set_agent(agent("b"), 1)
+    store.put(task("t1"), 2)
+    [offer] = store.step(2)
+    assert isinstance(offer, Reserve) and offer.agent_id == "a", "a has waited longest"
+    engine.note_miss("a", "q", 3)
+    store.move("t1", 3, state="queued", agent_id=None, deadline=None)
+    [again] = store.step(3)
+    assert isinstance(again, Reserve) and again.agent_id == "b"

@@ -231,8 +231,9 @@ class Engine:
             self._replace(task, now, state="queued", queued_at=task.queued_at or now)
         elif kind == "deadline" and task.state == "reserved" and task.agent_id:
             self._effects.append(Expire(task.id, task.agent_id, task.version))
-            self._missed(task.agent_id, task.queue_id)
+            agent_id = task.agent_id
             self._replace(task, now, state="queued", agent_id=None, deadline=None)
+            self._missed(agent_id, task.queue_id, now)
         elif kind == "wrap_up" and task.state == "wrap_up":
             self._effects.append(EndWrapUp(task.id, task.version))
             self._forget(task, now)
@@ -256,11 +257,13 @@ class Engine:
         self._new_tasks.add(task.id)
         self._schedule_overflow(task, queue, waited)
 
-    def note_miss(self, agent_id: str, queue_id: str) -> None:
+    def note_miss(self, agent_id: str, queue_id: str, now: float = 0.0) -> None:
         """The agent rejected an offer (a lapsed offer is noted by the engine itself)."""
-        self._missed(agent_id, queue_id)
+        self._missed(agent_id, queue_id, now)
 
-    def _missed(self, agent_id: str, queue_id: str) -> None:
+    def _missed(self, agent_id: str, queue_id: str, now: float) -> None:
+        if agent_id in self.agents:
+            self.matcher.note_declined(agent_id, now)
         misses = self._misses.get(agent_id, 0) + 1
         self._misses[agent_id] = misses
         queue = self.queues.get(queue_id)

@@ -174,6 +174,10 @@ class RoutingLeader:
             now = self.clock()
             await self._feed(engine, now)
             effects = engine.step(now)
+            log.debug(
+                "engine step: %d effects, %d tasks, %d agents",
+                len(effects), len(engine.tasks), len(engine.agents),
+            )  # fmt: skip
             if effects:
                 await self._write(engine, effects, now)
                 renewed = now
@@ -282,7 +286,9 @@ class RoutingLeader:
                     query = query.where(Agent.id.in_(ids))
                 agents = await uow.session.scalars(query)
                 for agent in agents.all():
-                    engine.set_agent(await self._agent_snapshot(uow.session, agent), now)
+                    snapshot = await self._agent_snapshot(uow.session, agent)
+                    log.debug("agent %s: available=%s", agent.id, snapshot.available)
+                    engine.set_agent(snapshot, now)
         if self._handled:
             handled, self._handled = self._handled, []
             for queue_id, seconds in handled:
@@ -290,7 +296,7 @@ class RoutingLeader:
         if self._misses:
             misses, self._misses = self._misses, []
             for queue_id, agent_id in misses:
-                engine.note_miss(agent_id, queue_id)
+                engine.note_miss(agent_id, queue_id, now)
         if self._pending_tasks:
             tasks, self._pending_tasks = self._pending_tasks, {}
             for task in tasks.values():

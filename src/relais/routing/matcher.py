@@ -181,6 +181,15 @@ class Matcher:
             agent.idle_since = now
         self._touch(agent)
 
+    def note_declined(self, agent_id: str, now: float) -> None:
+        """The agent let an offer go: it moves behind the others, by idle time and by turn, so
+        the task tries somebody else before coming back to it."""
+        agent = self._agents.get(agent_id)
+        if agent is not None:
+            agent.idle_since = now
+            agent.last_assigned = next(self._assignments)
+            self._touch(agent)
+
     def _touch(self, agent: _Agent) -> None:
         """The agent changed: new heap entries under its new version, where it has room."""
         agent.version += 1
