@@ -318,12 +318,25 @@ class RoutingLeader:
         stale: set[str] = set()
         async with self.db.transaction() as uow:
             await self.lease.fence(uow.session)
-            for effect in effects:
-                try:
-                    await self._apply(uow, effect, now)
-                except Conflict:
-                    if hasattr(effect, "task_id"):
-                        stale.add(effect.task_id)
+            # One read for the whole batch: each effect then finds its task in the session.
+            ids = [e.task_id for e in effects if not isinstance(e, AgentAway | OfferCallback)]
+            tasks: dict[str, Task] = {}
+            for i in range(0, len(ids), 500):
+                rows = await uow.session.scalars(
+                    select(Task)
+                    .where(Task.id.in_(ids[i : i + 500]))
+                    .execution_options(populate_existing=True)
+                )
+                tasks.update((t.id, t) for t in rows)
+            # The recorded transitions pile up in the session and go in one INSERT at commit,
+            # instead of a flush before every UPDATE.
+            with uow.session.no_autoflush:
+                for effect in effects:
+                    try:
+                        await self._apply(uow, effect, now, tasks)
+                    except Conflict:
+                        if hasattr(effect, "task_id"):
+                            stale.add(effect.task_id)
         self.decisions += sum(isinstance(e, Reserve) for e in effects)
         if stale:
             async with self.db.transaction(write=False) as uow:
@@ -331,7 +344,9 @@ class RoutingLeader:
                 for task in rows.all():
                     engine.set_task(task_snapshot(task), now, force=True)
 
-    async def _apply(self, uow: UnitOfWork, effect: Effect, now: float) -> None:
+    async def _apply(
+        self, uow: UnitOfWork, effect: Effect, now: float, tasks: dict[str, Task]
+    ) -> None:
         at = datetime.fromtimestamp(now, UTC)
         if isinstance(effect, AgentAway):
             agent = await uow.session.get(Agent, effect.agent_id)
@@ -349,7 +364,7 @@ class RoutingLeader:
                     )
                 )
             return
-        task = await uow.session.get(Task, effect.task_id, populate_existing=True)
+        task = tasks.get(effect.task_id)  # read fresh by _write
         if task is None or task.version != effect.version:
             raise Conflict("The task changed meanwhile.", code="task_changed")
         if isinstance(effect, Reserve):

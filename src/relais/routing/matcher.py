@@ -103,6 +103,10 @@ class Matcher:
             tuple[str, Signature], list[tuple[tuple[int, float, int], int, str]]
         ] = {}
         self._satisfies: dict[tuple[Signature, Signature], bool] = {}
+        # Which task groups an agent signature may take, and which agent signatures a
+        # requirement signature accepts: computed once, dropped when a new group appears.
+        self._task_groups_for: dict[Signature, list[tuple[str, Signature]]] = {}
+        self._agent_sigs_for: dict[Signature, list[Signature]] = {}
         self._seq = itertools.count()
         self._assignments = itertools.count(1)
 
@@ -126,7 +130,7 @@ class Matcher:
         agent = _Agent(agent_id, dict(skills), dict(capacity), frozenset(skills.items()))
         agent.idle_since = now
         self._agents[agent_id] = agent
-        self._agent_groups.setdefault(agent.signature, set()).add(agent_id)
+        self._join_group(agent)
 
     def update_agent(
         self,
@@ -140,7 +144,7 @@ class Matcher:
             self._leave_group(agent)
             agent.skills = dict(skills)
             agent.signature = frozenset(skills.items())
-            self._agent_groups.setdefault(agent.signature, set()).add(agent_id)
+            self._join_group(agent)
         if capacity is not None:
             agent.capacity = dict(capacity)
         self._touch(agent)
@@ -150,6 +154,13 @@ class Matcher:
         if agent is not None:
             agent.version += 1  # its heap entries go stale
             self._leave_group(agent)
+
+    def _join_group(self, agent: _Agent) -> None:
+        group = self._agent_groups.get(agent.signature)
+        if group is None:
+            group = self._agent_groups[agent.signature] = set()
+            self._agent_sigs_for.clear()
+        group.add(agent.id)
 
     def _leave_group(self, agent: _Agent) -> None:
         group = self._agent_groups.get(agent.signature)
@@ -261,7 +272,11 @@ class Matcher:
         self._tasks.pop(task_id, None)
 
     def _push_task(self, task: _Task) -> None:
-        heap = self._task_heaps.setdefault((task.channel, task.signature), [])
+        key = (task.channel, task.signature)
+        heap = self._task_heaps.get(key)
+        if heap is None:
+            heap = self._task_heaps[key] = []
+            self._task_groups_for.clear()
         heapq.heappush(heap, (task.order(), task.version, task.id))
 
     def _task_head(self, group: tuple[str, Signature]) -> tuple[tuple[int, float, int], str] | None:
@@ -294,10 +309,18 @@ class Matcher:
         agent = self._agents.get(agent_id)
         if agent is None:
             return None
+        groups = self._task_groups_for.get(agent.signature)
+        if groups is None:
+            groups = [g for g in self._task_heaps if self._fits(agent.signature, g[1])]
+            self._task_groups_for[agent.signature] = groups
+        room: dict[str, bool] = {}
         best: tuple[tuple[int, float, int], str] | None = None
-        for group in list(self._task_heaps):
-            channel, asks = group
-            if not agent.has_room(channel) or not self._fits(agent.signature, asks):
+        for group in groups:
+            channel = group[0]
+            fits = room.get(channel)
+            if fits is None:
+                fits = room[channel] = agent.has_room(channel)
+            if not fits:
                 continue
             head = self._task_head(group)
             if head is not None and (best is None or head[0] < best[0]):
@@ -311,9 +334,13 @@ class Matcher:
             return None
         strategy = self._strategies.get(task.queue_id, Strategy.LONGEST_IDLE)
         heap_key = Strategy.LONGEST_IDLE if strategy is Strategy.BEST_SKILL else strategy
+        signatures = self._agent_sigs_for.get(task.signature)
+        if signatures is None:
+            signatures = [g for g in self._agent_groups if self._fits(g, task.signature)]
+            self._agent_sigs_for[task.signature] = signatures
         best: tuple[tuple[float, ...], str] | None = None
-        for signature in self._agent_groups:
-            if not self._fits(signature, task.signature):
+        for signature in signatures:
+            if signature not in self._agent_groups:
                 continue
             head = self._agent_head(signature, task.channel, heap_key)
             if head is None:
