@@ -34,6 +34,8 @@ export class ChatStore extends EventTarget {
   private readonly messages = new Map<string, Map<number, Message>>();
   private readonly pending = new Map<string, Pending>();
   readonly typing = new Map<string, string | null>();
+  /** Visitor: a waiting conversation's place in the queue and estimated wait (seconds). */
+  readonly queuePlace = new Map<string, { position: number; waitS: number | null }>();
   private readonly typingTimers = new Map<string, number>();
   principal: Principal | null = null;
   agentsOnline = true;
@@ -109,6 +111,11 @@ export class ChatStore extends EventTarget {
       },
       visitor_page: (f) => extra.visitor_page?.(f),
       task: (f) => extra.task?.(f),
+      queue_position: (f) => {
+        if (!f.conversation_id) return;
+        this.queuePlace.set(f.conversation_id, { position: f.position, waitS: f.estimated_wait_s });
+        this.changed();
+      },
     };
     const wrapped: FrameHandlers = {};
     for (const [type, handler] of Object.entries(handlers)) {

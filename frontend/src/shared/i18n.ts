@@ -21,6 +21,9 @@ const en = {
   agent: "Agent",
   visitor: "Visitor",
   reconnecting: "Reconnecting…",
+  queuePlace: (place: number, minutes: number | null) =>
+    `You are ${place === 1 ? "next" : ordinalEn(place) + " in line"}` +
+    (minutes === null ? "." : `, about ${minutes <= 1 ? "a minute" : `${minutes} minutes`}.`),
   welcome: "Hello! How can we help you?",
   offlineTitle: "Leave us a message",
   offlineIntro: "Nobody is available right now. Leave your message and your e-mail address: we will answer you by e-mail.",
@@ -152,6 +155,9 @@ const fr: Strings = {
   agent: "Conseiller",
   visitor: "Visiteur",
   reconnecting: "Reconnexion…",
+  queuePlace: (place: number, minutes: number | null) =>
+    (place === 1 ? "Vous êtes le prochain" : `Vous êtes ${place}e dans la file`) +
+    (minutes === null ? "." : `, environ ${minutes <= 1 ? "une minute" : `${minutes} minutes`}.`),
   welcome: "Bonjour ! Comment pouvons-nous vous aider ?",
   offlineTitle: "Laissez-nous un message",
   offlineIntro: "Personne n’est disponible pour le moment. Laissez votre message et votre adresse e-mail : nous vous répondrons par e-mail.",
@@ -260,6 +266,12 @@ const fr: Strings = {
 };
 
 export type Lang = "en" | "fr";
+
+function ordinalEn(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? "th" : ({ 1: "st", 2: "nd", 3: "rd" } as Record<number, string>)[n % 10] ?? "th";
+  return `${n}${suffix}`;
+}
 const catalogues: Record<Lang, Strings> = { en, fr };
 
 export function strings(lang: Lang): Strings {

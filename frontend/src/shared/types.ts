@@ -82,7 +82,11 @@ export type ServerFrame =
   | { type: "heartbeat"; seq: number; cursors: Record<string, number> }
   | { type: "error"; seq: number; code: string; message: string; ref?: string | null }
   | { type: "task"; seq: number; command: TaskCommand; task: Task }
-  | { type: "callback_offered"; seq: number; task_id: string };
+  | { type: "callback_offered"; seq: number; task_id: string }
+  | {
+      type: "queue_position"; seq: number; conversation_id: string | null; task_id: string;
+      position: number; estimated_wait_s: number | null;
+    };
 
 export type FrameOf<T extends ServerFrame["type"]> = Extract<ServerFrame, { type: T }>;
 export type FrameHandlers = { [T in ServerFrame["type"]]?: (frame: FrameOf<T>) => void };

@@ -171,6 +171,12 @@ export const styles = css`
     color: #3a4250;
     margin: 0;
   }
+  .queue-place {
+    background: #eef3ff;
+    color: #1d3b8b;
+    padding: 6px 12px;
+    border-bottom: 1px solid #d9e2f7;
+  }
   .thanks {
     padding: 8px 14px;
     background: #eaf7ee;

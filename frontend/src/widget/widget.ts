@@ -199,11 +199,21 @@ export class RelaisWidget extends LitElement {
               <button type="button" @click=${() => store.clearError()}>${s.dismiss}</button></div>`
           : nothing}
         ${this.offlineSent && current ? html`<p class="note thanks" role="status">${s.offlineThanks}</p>` : nothing}
+        ${this.renderQueuePlace(current)}
         ${offline
           ? offlineForm(s, this.offlineSent, this.formError, { submit: (f) => void this.leaveMessage(f) })
           : this.renderConversation(current)}
       </section>
     `;
+  }
+
+  /** While nobody has the conversation yet: the place in the queue and the estimated wait. */
+  private renderQueuePlace(current: Conversation | null) {
+    const place = current && !current.assignee_id && current.status !== "resolved"
+      ? this.store.queuePlace.get(current.id) : undefined;
+    if (!place) return nothing;
+    const minutes = place.waitS === null ? null : Math.max(1, Math.round(place.waitS / 60));
+    return html`<p class="note queue-place" role="status" data-testid="queue-place">${strings(this.language).queuePlace(place.position, minutes)}</p>`;
   }
 
   private renderConversation(current: Conversation | null) {
