@@ -209,7 +209,9 @@ export class RelaisWidget extends LitElement {
 
   /** While nobody has the conversation yet: the place in the queue and the estimated wait. */
   private renderQueuePlace(current: Conversation | null) {
-    const place = current && !current.assignee_id && current.status !== "resolved"
+    // Not after an offline message: that visitor was told the answer comes by e-mail.
+    const waiting = current && !current.assignee_id && current.status !== "resolved";
+    const place = waiting && !this.offlineSent && this.store.agentsOnline
       ? this.store.queuePlace.get(current.id) : undefined;
     if (!place) return nothing;
     const minutes = place.waitS === null ? null : Math.max(1, Math.round(place.waitS / 60));
