@@ -33,9 +33,9 @@ def main(argv: list[str] | None = None) -> None:
     staff.add_argument("--calls-per-hour", type=float, required=True)
     staff.add_argument("--aht", type=float, required=True, help="mean handling time, seconds")
     staff.add_argument("--target", type=float, default=20.0, help="answered within, seconds")
-    staff.add_argument("--service-level", type=float, default=0.8)
+    staff.add_argument("--service-level", type=float, default=0.8, help="goal, e.g. 0.8")
     staff.add_argument("--patience", type=float, help="mean patience, seconds (Erlang A)")
-    staff.add_argument("--max-occupancy", type=float, default=1.0)
+    staff.add_argument("--max-occupancy", type=float, help="e.g. 0.85 (default: no limit)")
 
     sim = sub.add_parser("simulate", help="run the ACD engine in virtual time (no database)")
     sim.add_argument("--calls-per-hour", type=float, required=True)
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
         upgrade(settings.database_url)
         print("database schema is up to date")
     elif args.command == "staffing":
-        from relais.routing.simulate_cli import run_staffing
+        from relais.routing.staffing_cli import run_staffing
 
         run_staffing(args)
     elif args.command == "simulate":
