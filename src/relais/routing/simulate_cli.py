@@ -6,39 +6,11 @@ import argparse
 import time
 
 from relais.routing.erlang import (
-    agents_for_service_level,
     erlang_a_figures,
     erlang_c_figures,
     traffic_of,
 )
 from relais.routing.simulate import AgentGroup, Result, Scenario, simulate
-
-
-def run_staffing(args: argparse.Namespace) -> None:
-    traffic = traffic_of(args.calls_per_hour, args.aht)
-    needed = agents_for_service_level(
-        traffic,
-        args.aht,
-        args.target,
-        args.service_level,
-        max_occupancy=args.max_occupancy,
-        patience_s=args.patience,
-    )
-    model = f"Erlang A, mean patience {args.patience:g} s" if args.patience else "Erlang C"
-    print(
-        f"{args.calls_per_hour:g} contacts/h x {args.aht:g} s = {traffic:.2f} Erlangs ({model})\n"
-        f"{needed} agents answer {args.service_level:.0%} within {args.target:g} s\n"
-    )
-    print(f"{'agents':>6} {'P(wait)':>8} {'SL':>7} {'ASA s':>8} {'occupancy':>10} {'abandon':>8}")
-    for n in range(max(1, needed - 1), needed + 4):
-        if args.patience:
-            a = erlang_a_figures(n, traffic, args.aht, args.patience, args.target)
-            row = (a.p_wait, a.service_level, a.asa_s, a.occupancy, f"{a.p_abandon:8.3f}")
-        else:
-            c = erlang_c_figures(n, traffic, args.aht, args.target)
-            row = (c.p_wait, c.service_level, c.asa_s, c.occupancy, f"{'':>8}")
-        mark = " <" if n == needed else ""
-        print(f"{n:>6} {row[0]:>8.3f} {row[1]:>7.3f} {row[2]:>8.1f} {row[3]:>10.3f} {row[4]}{mark}")
 
 
 def run_simulation(args: argparse.Namespace) -> None:
