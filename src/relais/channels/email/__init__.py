@@ -1,0 +1,1 @@
+"""E-mail: reading what arrives (MIME, automatic mail, bounces, threads) and showing it safely."""

@@ -1,0 +1,349 @@
+"""The MIME tree of a message, read by the standard library within fixed bounds. Never raises.
+
+The stdlib parser is robust on malformed mail but has no limits of its own: a million header
+lines, a million empty parts or parts nested a thousand deep cost it memory and time without end
+(nesting costs per line read, and past ~900 levels it dies of RecursionError). So:
+
+* the header section is cut to ``max_header_bytes`` and ``max_headers`` fields before parsing,
+  keeping the few fields further down that the parse needs (Content-Type...);
+* the parser's message factory counts parts and nesting as they are created and stops the parse
+  past ``max_parts`` / ``max_depth``; the message is then read again up to the chunk where that
+  happened, so what came before is kept;
+* ``policy.default`` first, ``compat32`` when it fails, the bare header section as a last resort.
+
+Every cut is reported as a defect. Header values are read raw here and decoded by ``charset``;
+parameters (boundary, charset, filename) through a compat32 ``Message``, whose parsing is simple
+and linear, rather than the policy's header classes.
+"""
+
+from __future__ import annotations
+
+import email.message
+import email.utils
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email import policy as email_policy
+from email.feedparser import BytesFeedParser
+from email.parser import BytesHeaderParser
+from email.policy import Policy
+from typing import Any, Literal
+
+from relais.channels.email.charset import decode_bytes, decode_header
+
+Message = email.message.Message
+Disposition = Literal["attachment", "inline"]
+
+_FEED_CHUNK = 64 * 1024
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
+_FIELD_START = re.compile(rb"\n(?=[^ \t\r\n])")
+# Fields kept from a header section cut short: without them the body cannot be read.
+_NEEDED_FIELDS = re.compile(
+    rb"^(?:content-type|content-transfer-encoding|mime-version|message-id|from|subject|date"
+    rb"|in-reply-to|references)[ \t]*:[^\n]{0,2000}\n(?:[ \t][^\n]{0,2000}\n){0,20}",
+    re.IGNORECASE | re.MULTILINE,
+)
+_PARAM_HEADER_CAP = 8 * 1024
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_bytes: int
+    max_header_bytes: int
+    max_headers: int
+    max_parts: int
+    max_depth: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Attachment:
+    """A part that is not the message's text: a file, an inline image, a returned message.
+
+    The bytes are decoded from the parsed tree on each ``data()`` call rather than kept, so that a
+    large attachment is not held twice (encoded in the tree and decoded here) for the whole life
+    of the ``ParsedMail``: the store writes them once and lets them go.
+    """
+
+    filename: str | None
+    content_type: str
+    size: int
+    content_id: str | None  # without the angle brackets, as ``cid:`` URLs name it
+    disposition: Disposition
+    path: str  # position in the MIME tree ("1.2"), stable for a given raw message
+    _load: Callable[[], bytes] = field(repr=False)
+
+    def data(self) -> bytes:
+        """The decoded content (base64 / quoted-printable undone); never decompressed."""
+        return self._load()
+
+
+@dataclass(slots=True)
+class Body:
+    text: list[str] = field(default_factory=list)
+    html: list[str] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    defects: list[str] = field(default_factory=list)
+    parts: int = 0
+    noted: dict[int, int] = field(default_factory=dict)  # id(part) -> defects already reported
+
+
+@dataclass(frozen=True, slots=True)
+class PartHeaders:
+    content_type: str
+    charset: str | None
+    filename: str | None
+    disposition: str | None
+    content_id: str | None
+
+
+class _LimitReached(Exception):
+    pass
+
+
+class _Guard:
+    """The parser's message factory: counts parts and nesting, stops the parse past the limits."""
+
+    def __init__(self, policy: Policy, limits: Limits, *, strict: bool) -> None:
+        self.policy = policy
+        self.limits = limits
+        self.strict = strict
+        self.parser: BytesFeedParser[Any] | None = None
+        self.parts = 0
+
+    def __call__(self, policy: Policy | None = None) -> Message:
+        if self.parser is not None and self.strict:  # the parser calls it once while built
+            self.parts += 1
+            # The parser's stack of open parts is the nesting; it has no public accessor.
+            depth = len(getattr(self.parser, "_msgstack", ()))
+            if self.parts > self.limits.max_parts:
+                raise _LimitReached(f"more than {self.limits.max_parts} MIME parts")
+            if depth >= self.limits.max_depth:
+                raise _LimitReached(f"MIME parts nested deeper than {self.limits.max_depth}")
+        factory = self.policy.message_factory or Message
+        message: Message = factory(policy=self.policy)
+        return message
+
+
+def read_tree(raw: bytes, limits: Limits) -> tuple[Message, list[str]]:
+    """The message tree of ``raw`` within ``limits``, and what had to be cut or repaired."""
+    defects: list[str] = []
+    data = raw
+    if len(data) > limits.max_bytes:
+        data = data[: limits.max_bytes]
+        defects.append(f"message of {len(raw)} bytes: only the first {limits.max_bytes} read")
+    data = _bound_headers(data, limits, defects)
+    for policy, name in ((email_policy.default, "default"), (email_policy.compat32, "compat32")):
+        try:
+            return _parse(data, policy, limits, defects), defects
+        except Exception as exc:  # RecursionError, header classes...: try the next
+            defects.append(f"MIME parse with policy {name} failed: {type(exc).__name__}")
+    head = data[: m.start()] if (m := _BLANK_LINE.search(data)) else data
+    message = BytesHeaderParser(policy=email_policy.compat32).parsebytes(head)
+    message.set_payload(data[len(head) :].decode("ascii", "surrogateescape"))
+    defects.append("body kept as unparsed text")
+    return message, defects
+
+
+def _bound_headers(data: bytes, limits: Limits, defects: list[str]) -> bytes:
+    if data.startswith((b"\n", b"\r\n")):
+        return data  # no header section at all
+    end = _BLANK_LINE.search(data, 0, limits.max_header_bytes + 4)
+    if end is not None:
+        cut, too_big = end.start(), False
+    elif len(data) <= limits.max_header_bytes:
+        cut, too_big = len(data), False  # headers and no body
+    else:
+        cut, too_big = (
+            (data.rfind(b"\n", 0, limits.max_header_bytes) + 1) or limits.max_header_bytes,
+            True,
+        )
+    too_many = False
+    if data.count(b"\n", 0, cut) >= limits.max_headers:
+        for count, match in enumerate(_FIELD_START.finditer(data, 0, cut), start=2):
+            if count > limits.max_headers:
+                cut, too_many = match.start() + 1, True
+                break
+    if not (too_big or too_many):
+        return data
+    body = end if end is not None and not too_big else _BLANK_LINE.search(data, cut)
+    body_start = body.start() if body else len(data)
+    # Fields the rest of the parse needs, should they be down in the dropped part.
+    kept = b"".join(m.group(0) for m in _NEEDED_FIELDS.finditer(data, cut, body_start))
+    defects.append(
+        f"header section over {limits.max_header_bytes} bytes or {limits.max_headers} fields: "
+        f"{body_start - cut} bytes of fields dropped"
+    )
+    head = data[:cut] if data[:cut].endswith(b"\n") else data[:cut] + b"\n"
+    return head + kept + (b"\n" + data[body.end() :] if body else b"")
+
+
+def _parse(data: bytes, policy: Policy, limits: Limits, defects: list[str]) -> Message:
+    guard = _Guard(policy, limits, strict=True)
+    parser: BytesFeedParser[Any] = BytesFeedParser(_factory=guard, policy=policy)
+    guard.parser = parser
+    start = 0
+    try:
+        for start in range(0, len(data), _FEED_CHUNK):
+            parser.feed(data[start : start + _FEED_CHUNK])
+        message: Message = parser.close()
+        return message
+    except _LimitReached as exc:
+        defects.append(f"{exc}: read up to byte {start} only")
+    # Again, up to where the limit was crossed; a lenient guard, the walk enforces the limits.
+    guard = _Guard(policy, limits, strict=False)
+    parser = BytesFeedParser(_factory=guard, policy=policy)
+    parser.feed(data[:start])
+    partial: Message = parser.close()
+    return partial
+
+
+def walk(message: Message, limits: Limits) -> Body:
+    """The readable text, HTML and attachments of a message tree, in document order."""
+    body = Body()
+    _walk(message, "1", 0, limits, body)
+    return body
+
+
+def _walk(part: Message, path: str, depth: int, limits: Limits, body: Body) -> None:
+    body.parts += 1
+    if body.parts > limits.max_parts:
+        if body.parts == limits.max_parts + 1:
+            body.defects.append(f"more than {limits.max_parts} MIME parts: the rest ignored")
+        return
+    try:
+        info = part_headers(part)
+        payload = part.get_payload()
+        _note_defects(part, path, body)
+        if isinstance(payload, list) and not info.content_type.startswith("message/"):
+            if depth >= limits.max_depth:
+                body.defects.append(f"part {path}: nested deeper than {limits.max_depth}")
+                return
+            for index, sub in enumerate(payload, start=1):
+                if isinstance(sub, Message):
+                    _walk(sub, f"{path}.{index}", depth + 1, limits, body)
+            return
+        if depth > 0 and _inlined_message(part):
+            body.attachments.append(_attachment(part, _AS_MESSAGE, path, body, whole=True))
+            return
+        content_type = info.content_type
+        if content_type.startswith("multipart/"):
+            content_type = "text/plain"  # a multipart the parser could not split: its text
+        readable = content_type in ("text/plain", "text/html")
+        if readable and info.disposition != "attachment" and info.filename is None:
+            data = _leaf_bytes(part)
+            text, defect = decode_bytes(data, info.charset)
+            (body.text if content_type == "text/plain" else body.html).append(text)
+            _note_defects(part, path, body)
+            if defect:
+                body.defects.append(f"part {path} ({content_type}): {defect}")
+            return
+        body.attachments.append(_attachment(part, info, path, body))
+    except Exception as exc:  # one unreadable part must not lose the others
+        body.defects.append(f"part {path}: unreadable ({type(exc).__name__})")
+
+
+def part_headers(part: Message) -> PartHeaders:
+    """Content type and parameters of a part, read from its raw header values."""
+    view = email.message.Message()  # compat32: plain, linear parameter parsing
+    for name in ("Content-Type", "Content-Disposition"):
+        value = raw_header(part, name)
+        if value is not None:
+            view[name] = value[:_PARAM_HEADER_CAP]
+    content_type = view.get_content_type()
+    if "Content-Type" not in view:
+        content_type = part.get_default_type()
+    disposition = view.get_content_disposition()
+    filename = view.get_filename() or _str_param(view, "name")
+    content_id = raw_header(part, "Content-ID")
+    return PartHeaders(
+        content_type=content_type,
+        charset=_str_param(view, "charset"),
+        filename=decode_header(filename)[0] or None if filename else None,
+        disposition=disposition,
+        content_id=decode_header(content_id)[0].strip().strip("<>").strip() or None
+        if content_id
+        else None,
+    )
+
+
+def raw_header(part: Message, name: str) -> str | None:
+    """The first value of a header as the parser read it (folded, undecoded)."""
+    wanted = name.lower()
+    for key, value in part.raw_items():
+        if key.lower() == wanted:
+            return str(value)
+    return None
+
+
+def _str_param(view: Message, name: str) -> str | None:
+    value = view.get_param(name)
+    if isinstance(value, tuple):
+        value = email.utils.collapse_rfc2231_value(value)
+    return str(value) if value else None
+
+
+def _inlined_message(part: Message) -> bool:
+    """A part whose header is a message's own: a returned message without its wrapper."""
+    names = {k.lower() for k, _ in part.raw_items()}
+    return bool(names & {"message-id", "received", "return-path"}) and bool(
+        names & {"from", "date", "subject"}
+    )
+
+
+_AS_MESSAGE = PartHeaders("message/rfc822", None, None, None, None)
+
+
+def _attachment(
+    part: Message, info: PartHeaders, path: str, body: Body, *, whole: bool = False
+) -> Attachment:
+    def load() -> bytes:
+        return _message_bytes(part) if whole else _part_bytes(part, info.content_type)
+
+    size = len(load())  # decoded once to know the size and find bad encodings, then let go
+    _note_defects(part, path, body)
+    inline = info.disposition == "inline" or (info.disposition is None and info.content_id)
+    return Attachment(
+        filename=info.filename,
+        content_type=info.content_type,
+        size=size,
+        content_id=info.content_id,
+        disposition="inline" if inline else "attachment",
+        path=path,
+        _load=load,
+    )
+
+
+def _part_bytes(part: Message, content_type: str) -> bytes:
+    if not content_type.startswith("message/"):
+        return _leaf_bytes(part)
+    payload = part.get_payload()
+    if not isinstance(payload, list):
+        return _leaf_bytes(part)
+    # An enclosed message, or the header blocks of a delivery-status: written back as read.
+    return b"\n".join(_message_bytes(sub) for sub in payload if isinstance(sub, Message))
+
+
+def _message_bytes(message: Message) -> bytes:
+    try:
+        return message.as_bytes(policy=email_policy.compat32)
+    except Exception:  # the generator chokes on some broken trees: headers only
+        head = "".join(f"{k}: {v}\n" for k, v in message.raw_items())
+        return head.encode("utf-8", "surrogateescape") + b"\n"
+
+
+def _leaf_bytes(part: Message) -> bytes:
+    data = part.get_payload(decode=True)
+    if isinstance(data, bytes):
+        return data
+    payload = part.get_payload()
+    return payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
+
+
+def _note_defects(part: Message, path: str, body: Body) -> None:
+    """The stdlib's defects of a part (parse, then decoding), each reported once."""
+    seen = body.noted.get(id(part), 0)
+    for defect in part.defects[seen:]:
+        name = _CAMEL.sub(" ", type(defect).__name__.removesuffix("Defect")).lower()
+        body.defects.append(f"part {path}: {name}")
+    body.noted[id(part)] = len(part.defects)
