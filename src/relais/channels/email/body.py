@@ -57,7 +57,7 @@ def sanitize_html(html: str, *, cid_url: CidUrl | None = None, remote_images: bo
     """Mail HTML safe to show in the desk: allow-listed tags, attributes and styles only.
 
     ``cid:`` images get ``cid_url(content_id)`` as source (none when it returns None); other
-    images keep their ``alt`` but lose their source unless ``remote_images``.
+    images keep their ``alt`` but lose their source, unless ``remote_images`` (https only).
     """
 
     def attribute(element: str, name: str, value: str) -> str | None:
@@ -69,7 +69,7 @@ def sanitize_html(html: str, *, cid_url: CidUrl | None = None, remote_images: bo
                 return cid_url(target[4:].strip("<>")) if cid_url else None
             if remote_images and target[:8].lower() == "https://":
                 return target
-            return ""
+            return None  # no request leaves the desk: no tracking pixel, no remote content
         return value
 
     return str(
@@ -88,9 +88,9 @@ def sanitize_html(html: str, *, cid_url: CidUrl | None = None, remote_images: bo
 
 
 _HTML_SPACE = re.compile(r"\s+")
+# Line breaks where a browser would put them: around blocks, before rows, items and <br>.
 _HTML_BREAK = re.compile(
-    r"<(?:br|/p|/div|/tr|/li|/h[1-6]|/blockquote|/table|hr|p|div|tr|li|h[1-6]|table)\b[^>]*>",
-    re.I,
+    r"<(?:/?(?:p|div|h[1-6]|blockquote|table|ul|ol|pre|hr)|br|tr|li)\b[^>]*>", re.I
 )
 _HTML_CELL = re.compile(r"</t[dh]\s*>", re.I)
 _BLANKS = re.compile(r"\n[ \t\u00a0]*(?:\n[ \t\u00a0]*){2,}")

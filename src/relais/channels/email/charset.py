@@ -130,6 +130,7 @@ def decode_header(raw: str) -> tuple[str, str | None]:
         defect = defect or word_defect
     if _HEADER_CONTROLS.search(value):
         value = _HEADER_CONTROLS.sub(" ", value)
+        defect = defect or "control characters replaced by spaces"
     return value, defect
 
 
