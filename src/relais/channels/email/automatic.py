@@ -76,7 +76,8 @@ def classify_automatic(mail: ParsedMail, own_addresses: Collection[str] = ()) ->
 
     if report_type == "feedback-report" or "message/feedback-report" in types:
         return AutoVerdict("feedback_report", "RFC 5965 abuse feedback report")
-    if _COMPLAINT_SUBJECT.match(mail.subject) or _SES_COMPLAINT.search(mail.text):
+    ses = "notificationType" in mail.text  # a cheap test before the regular expressions
+    if _COMPLAINT_SUBJECT.match(mail.subject) or (ses and _SES_COMPLAINT.search(mail.text)):
         return AutoVerdict("feedback_report", "complaint feedback loop")
     if report_type == "delivery-status" or types & set(dsn.DELIVERY_STATUS_TYPES):
         return AutoVerdict("bounce", "RFC 3464 delivery status notification")
@@ -87,7 +88,7 @@ def classify_automatic(mail: ParsedMail, own_addresses: Collection[str] = ()) ->
         return AutoVerdict("bounce", f"sent by a mail system: From: {from_header.strip()[:80]}")
     if "X-Failed-Recipients" in headers:
         return AutoVerdict("bounce", "X-Failed-Recipients")
-    if _SES_NOTIFICATION.search(mail.text) and "x-amz-sns-message-id" in headers:
+    if ses and "x-amz-sns-message-id" in headers and _SES_NOTIFICATION.search(mail.text):
         return AutoVerdict("bounce", "Amazon SES delivery notification")
 
     sender = mail.from_.address if mail.from_ else ""

@@ -252,26 +252,38 @@ def _walk(part: Message, path: str, depth: int, limits: Limits, body: Body) -> N
 
 def part_headers(part: Message) -> PartHeaders:
     """Content type and parameters of a part, read from its raw header values."""
-    view = email.message.Message()  # compat32: plain, linear parameter parsing
-    for name in ("Content-Type", "Content-Disposition"):
-        value = raw_header(part, name)
-        if value is not None:
-            view[name] = _first_params(value)
-    content_type = view.get_content_type()
-    if "Content-Type" not in view:
+    fields = {k.lower(): v for k, v in reversed(list(part.raw_items()))}  # the first of each wins
+    type_value, type_params = _params(fields.get("content-type"))
+    disposition, disposition_params = _params(fields.get("content-disposition"))
+    content_type = type_value if type_value.count("/") == 1 else "text/plain"
+    if not type_value:
         content_type = part.get_default_type()
-    disposition = view.get_content_disposition()
-    filename = view.get_filename() or _str_param(view, "name")
-    content_id = raw_header(part, "Content-ID")
+    filename = disposition_params.get("filename") or type_params.get("name")
+    content_id = fields.get("content-id")
     return PartHeaders(
         content_type=content_type,
-        charset=_str_param(view, "charset"),
+        charset=type_params.get("charset"),
         filename=safe_filename(decode_header(filename)[0]) if filename else None,
-        disposition=disposition,
+        disposition=disposition or None,
         content_id=decode_header(content_id)[0].strip().strip("<>").strip() or None
         if content_id
         else None,
     )
+
+
+def _params(value: str | None) -> tuple[str, dict[str, str]]:
+    """A field's value (lowercased) and parameters, RFC 2231 continuations and charsets undone."""
+    if value is None:
+        return "", {}
+    view = email.message.Message()  # compat32: plain parameter parsing
+    view["X"] = _first_params(value)
+    items = view.get_params(header="x") or []
+    params: dict[str, str] = {}
+    for name, raw in items[1:]:
+        text = email.utils.collapse_rfc2231_value(raw) if isinstance(raw, tuple) else raw
+        params.setdefault(name.lower(), str(text))
+    main = items[0][0].strip().lower() if items else ""
+    return main, params
 
 
 def safe_filename(name: str) -> str | None:
@@ -302,13 +314,6 @@ def raw_header(part: Message, name: str) -> str | None:
         if key.lower() == wanted:
             return str(value)
     return None
-
-
-def _str_param(view: Message, name: str) -> str | None:
-    value = view.get_param(name)
-    if isinstance(value, tuple):
-        value = email.utils.collapse_rfc2231_value(value)
-    return str(value) if value else None
 
 
 def _inlined_message(part: Message) -> bool:

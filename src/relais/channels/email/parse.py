@@ -10,7 +10,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from relais.channels.email.body import html_to_text
@@ -47,6 +47,12 @@ MAX_DEFECTS = 50
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,900})>")
 _BARE_ID = re.compile(r"[^<>\s,;\"']{1,900}@[^<>\s,;\"']{1,900}")
 SYNTHETIC_DOMAIN = "synthetic.relais.invalid"
+# One mailbox: "Name" <a@b>, Name <a@b>, <a@b> or a@b (no comments, groups or lists).
+_ONE_ADDRESS = re.compile(
+    r'\s*(?:(?:"((?:[^"\\\r\n]|\\.)*)"|([^"<>,;:@()\\]*?))\s*<([^<>\s@",;]+@[^<>\s@",;]+)>'
+    r'|([^\s<>,;:"()@]+@[^\s<>,;:"()@]+))\s*'
+)
+_UNQUOTE = re.compile(r"\\(.)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,21 +66,25 @@ class Headers:
     """Header fields in order, as read: decoded on access, so unread ones cost nothing."""
 
     raw: tuple[tuple[str, str], ...]
+    _index: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, list[int]] = {}
+        for position, (name, _) in enumerate(self.raw):
+            index.setdefault(name.lower(), []).append(position)
+        object.__setattr__(self, "_index", {k: tuple(v) for k, v in index.items()})
 
     def get(self, name: str) -> str | None:
         """The first field ``name`` (any case) decoded to text, or None."""
-        wanted = name.lower()
-        for key, value in self.raw:
-            if key.lower() == wanted:
-                return decode_header(value)[0]
-        return None
+        found = self._index.get(name.lower())
+        return decode_header(self.raw[found[0]][1])[0] if found else None
 
     def get_all(self, name: str) -> tuple[str, ...]:
-        wanted = name.lower()
-        return tuple(decode_header(v)[0] for k, v in self.raw if k.lower() == wanted)
+        found = self._index.get(name.lower(), ())
+        return tuple(decode_header(self.raw[i][1])[0] for i in found)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and any(k.lower() == name.lower() for k, _ in self.raw)
+        return isinstance(name, str) and name.lower() in self._index
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -196,6 +206,12 @@ def _addresses(message: Message, name: str, defects: list[str]) -> tuple[Address
     values = [str(v) for k, v in message.raw_items() if k.lower() == name.lower()]
     if not values:
         return ()
+    single = _ONE_ADDRESS.fullmatch(values[0]) if len(values) == 1 else None
+    if single:  # most fields: one address, read without the stdlib's slow address parser
+        quoted, bare_name, bracketed, bare = single.groups()
+        display = _UNQUOTE.sub(r"\1", quoted) if quoted is not None else (bare_name or "")
+        address = decode_header(bracketed or bare)[0].lower()
+        return (Address(name=decode_header(display)[0], address=address),)
     try:
         pairs = email.utils.getaddresses(values)
     except Exception:  # a hostile field must not lose the message
