@@ -194,3 +194,24 @@ def test_render_html_puts_the_history_in_a_closed_details_and_escapes_the_summar
     assert shown.startswith('<p>Yes.</p><details class="relais-quoted">')
     assert "<summary>&lt;b&gt;history&lt;/b&gt;</summary>" in shown
     assert "<p>Old</p>" in shown and "<script" not in shown
+
+
+@pytest.mark.parametrize("tag", ["div", "blockquote", "table", "span", "p", "li"])
+def test_html_nested_or_repeated_two_hundred_thousand_times_is_shown_without_running_away(
+    tag: str,
+) -> None:
+    html = f"<{tag}>" * 200_000 + "<script>alert(1)</script>x"
+
+    shown = render_html(html)
+    text = html_to_text(html)
+
+    assert "<script" not in shown and text.endswith("x")
+
+
+def test_too_deep_html_is_shown_as_escaped_text() -> None:
+    html = "<div>" * 1000 + "<b>bold</b> &amp; <img src=x onerror=alert(1)>"
+
+    shown = sanitize_html(html)
+
+    assert shown.startswith("<pre>") and "<img" not in shown and "&amp;" in shown
+    assert "bold &" in html_to_text(html)

@@ -186,6 +186,7 @@ def test_hostile_parameter_lists_cost_little() -> None:
     mail = parse_message(raw)
 
     assert len(mail.attachments) == 50
+    assert any("Content-Type cut to 4096 characters" in d for d in mail.defects)
 
 
 def test_empty_and_header_only_input_are_messages_too() -> None:

@@ -14,7 +14,6 @@ import html as html_lib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from html.parser import HTMLParser
 
 import nh3
 
@@ -60,6 +59,9 @@ def sanitize_html(html: str, *, cid_url: CidUrl | None = None, remote_images: bo
     images keep their ``alt`` but lose their source, unless ``remote_images`` (https only).
     """
 
+    if too_deep(html):
+        return _escaped_text(html)
+
     def attribute(element: str, name: str, value: str) -> str | None:
         if name == "style":
             return None if _BAD_STYLE.search(value) else value
@@ -98,6 +100,8 @@ _BLANKS = re.compile(r"\n[ \t\u00a0]*(?:\n[ \t\u00a0]*){2,}")
 
 def html_to_text(html: str) -> str:
     """Readable text from mail HTML: blocks on their own lines, scripts and styles dropped."""
+    if too_deep(html):
+        return _crude_text(html)
     flat = _HTML_SPACE.sub(" ", html)
     flat = _HTML_CELL.sub("\t", _HTML_BREAK.sub(lambda m: "\n" + m.group(0), flat))
     text = html_lib.unescape(
@@ -107,9 +111,60 @@ def html_to_text(html: str) -> str:
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
 
 
+# html5ever (under nh3) checks the stack of open elements at each block start: time grows with
+# the square of the nesting (16,000 nested divs: 0.6 s; 200,000: minutes). Mail nests a few dozen
+# levels, long Outlook threads a few hundred; deeper is hostile, and is shown as plain text.
+MAX_HTML_DEPTH = 512
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)")
+_ANY_TAG = re.compile(r"<[^>]*>?")
+_HORIZONTAL_SPACE = re.compile(r"[ \t\u00a0]+")
+_VOID = {
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+    "source", "track", "wbr",
+}  # fmt: skip
+_SIBLINGS = {"p", "li", "dd", "dt", "tr", "td", "th", "option"}  # a new one closes the last
+
+
+def too_deep(html: str) -> bool:
+    """Whether ``html`` nests elements deeper than ``MAX_HTML_DEPTH`` (a linear estimate)."""
+    stack: list[str] = []
+    open_count: dict[str, int] = {}
+    for match in _TAG.finditer(html):
+        name = match.group(2).lower()
+        if name in _VOID:
+            continue
+        if match.group(1):
+            if open_count.get(name):
+                while stack:  # amortised: each element is popped once
+                    top = stack.pop()
+                    open_count[top] -= 1
+                    if top == name:
+                        break
+            continue
+        if name in _SIBLINGS and stack and stack[-1] == name:
+            stack.pop()
+            open_count[name] -= 1
+        stack.append(name)
+        open_count[name] = open_count.get(name, 0) + 1
+        if len(stack) > MAX_HTML_DEPTH:
+            return True
+    return False
+
+
+def _crude_text(html: str) -> str:
+    """Text without any HTML parsing: tags out, entities decoded (for hostile HTML only)."""
+    text = _HORIZONTAL_SPACE.sub(" ", html_lib.unescape(_ANY_TAG.sub(" ", html)))
+    return _BLANKS.sub("\n\n", "\n".join(line.strip() for line in text.split("\n"))).strip()
+
+
+def _escaped_text(html: str) -> str:
+    return f"<pre>{html_lib.escape(_crude_text(html))}</pre>"
+
+
 @dataclass(frozen=True, slots=True)
 class Folded:
-    """A text body cut for display; ``new_text + signature + quoted_history`` is all of it."""
+    """A text body cut for display: ``new_text``, ``signature`` and ``quoted_history`` hold all
+    of it between them (the blank lines around each piece aside)."""
 
     new_text: str
     quoted_history: str
@@ -131,6 +186,8 @@ _OUTLOOK_FROM = re.compile(r"^\s*\*?(?:From|De|Von)\s?\*?\s?:\s?\*?\s*\S", re.I)
 _OUTLOOK_SENT = re.compile(r"^\s*\*?(?:Sent|Envoyé|Date|Gesendet)\s?\*?\s?:", re.I)
 _RULE = re.compile(r"^\s*_{10,}\s*$")
 _SIGNATURE = re.compile(r"^(?:-- ?|--\s*)$")
+_MAX_LINES_SEARCHED = 5000
+_INTERLEAVED_LOOKAHEAD = 200
 _SENT_FROM = re.compile(r"^\s*(?:Sent from my|Envoyé de mon|Envoyé depuis mon|Von meinem)\s", re.I)
 
 
@@ -152,7 +209,9 @@ def split_quoted(text: str) -> Folded:
 
 
 def _history_start(lines: list[str]) -> int:
-    for i, line in enumerate(lines):
+    # Histories start in the first screens of a reply; past that, only a trailing quote is
+    # looked for, which keeps hostile bodies linear.
+    for i, line in enumerate(lines[:_MAX_LINES_SEARCHED]):
         if _ORIGINAL.match(line) or _starts_outlook_header(lines, i):
             return i - 1 if i and _RULE.match(lines[i - 1]) else i
         if not _ATTRIBUTION_START.match(line):
@@ -160,7 +219,7 @@ def _history_start(lines: list[str]) -> int:
         # An attribution can wrap over up to three lines.
         for span in (1, 2, 3):
             if _ATTRIBUTION.match(" ".join(x.strip() for x in lines[i : i + span])):
-                if not _interleaved(lines[i + span :]):
+                if not _interleaved(lines[i + span : i + span + _INTERLEAVED_LOOKAHEAD]):
                     return i
                 break
     return _trailing_quote(lines)
@@ -198,68 +257,52 @@ def _trailing_quote(lines: list[str]) -> int:
     return start
 
 
-class _QuoteFinder(HTMLParser):
-    """Where the quoted history starts in mail HTML, by the marks mail clients leave."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.start: tuple[int, int] | None = None
-        self.to_end = False  # Outlook's header block: the history is everything after it
-        self._tag: str | None = None
-        self._depth = 0
-        self.end: tuple[int, int] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.start is not None:
-            if tag == self._tag:
-                self._depth += 1
-            return
-        values = {k: (v or "") for k, v in attrs}
-        marks = f"{values.get('class', '')} {values.get('id', '')}".lower()
-        style = values.get("style", "").replace(" ", "").lower()
-        quote = tag == "blockquote" or any(
-            m in marks
-            for m in ("gmail_quote", "moz-cite-prefix", "yahoo_quoted", "protonmail_quote")
-        )
-        outlook = any(m in marks for m in ("divrplyfwdmsg", "appendonsend", "stopspelling")) or (
-            tag == "div" and "border-top:solid" in style and "padding:3" in style
-        )
-        if quote or outlook:
-            self.start, self.to_end = self.getpos(), outlook
-            self._tag, self._depth = tag, 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.start is not None and self.end is None and tag == self._tag:
-            self._depth -= 1
-            if self._depth == 0:
-                self.end = self.getpos()
-
-
+_START_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)\b([^>]*)>")
+_QUOTE_MARKS = ("gmail_quote", "moz-cite-prefix", "yahoo_quoted", "protonmail_quote")
+_OUTLOOK_MARKS = ("divrplyfwdmsg", "appendonsend", "stopspelling")
 MAX_HTML_TO_FOLD = 2 * 1024 * 1024
+# Start tags that may open a quote, found by one search rather than a loop over every tag.
+_QUOTE_CANDIDATE = re.compile(
+    r"<(?:blockquote\b|[a-zA-Z][a-zA-Z0-9-]*\b[^>]*?(?:"
+    + "|".join(_QUOTE_MARKS + _OUTLOOK_MARKS)
+    + r"|border-top:\s*solid))",
+    re.IGNORECASE,
+)
 
 
 def fold_html(html: str) -> tuple[str, str]:
     """Mail HTML (before sanitising) cut into (new part, quoted history); history may be ""."""
     if len(html) > MAX_HTML_TO_FOLD:
         return html, ""
-    finder = _QuoteFinder()
-    try:
-        finder.feed(html)
-        finder.close()
-    except Exception:  # malformed HTML: show it unfolded
-        return html, ""
-    if finder.start is None:
-        return html, ""
-    offsets = [0]
-    for line in html.splitlines(keepends=True):
-        offsets.append(offsets[-1] + len(line))
-    start = offsets[finder.start[0] - 1] + finder.start[1]
-    if finder.end is not None and not finder.to_end:
-        after = offsets[finder.end[0] - 1] + finder.end[1]
-        # A quote followed by more of the writer's own text is part of the answer.
-        if html_to_text(html[after:]).strip():
-            return html, ""
-    return html[:start], html[start:]
+    for candidate in _QUOTE_CANDIDATE.finditer(html):
+        match = _START_TAG.match(html, candidate.start())
+        if match is None:
+            continue
+        tag, attributes = match.group(1).lower(), match.group(2).lower()
+        outlook = any(m in attributes for m in _OUTLOOK_MARKS) or (
+            tag == "div"
+            and "border-top:solid" in attributes.replace(" ", "")
+            and "padding:3" in attributes.replace(" ", "")
+        )
+        if outlook:  # Outlook's header block: the history is everything after it
+            return html[: match.start()], html[match.start() :]
+        if tag == "blockquote" or any(m in attributes for m in _QUOTE_MARKS):
+            end = _element_end(html, tag, match.end())
+            # A quote followed by more of the writer's own text is part of the answer.
+            if end < len(html) and html_to_text(html[end:]).strip():
+                return html, ""
+            return html[: match.start()], html[match.start() :]
+    return html, ""
+
+
+def _element_end(html: str, tag: str, start: int) -> int:
+    """Where the element opened just before ``start`` closes (the end of the text if never)."""
+    depth = 1
+    for match in re.finditer(rf"<(/?){re.escape(tag)}\b[^>]*>", html[start:], re.IGNORECASE):
+        depth += -1 if match.group(1) else 1
+        if depth == 0:
+            return start + match.end()
+    return len(html)
 
 
 def render_html(

@@ -60,6 +60,8 @@ _TEXT_FINAL_RECIPIENT = re.compile(r"^Final-Recipient[ \t]*:", re.I | re.M)
 _QUOTED_ADDRESS = re.compile(r'"[^"\r\n]{1,64}"@[\w-]+(?:\.[\w-]+)+')
 _QUOTED_MESSAGE_ID = re.compile(r"^[ \t>]*Message-ID[ \t]*:[ \t]*(<[^<>\s]+>)", re.I | re.M)
 _MAX_HEADER_BLOCK = 64 * 1024
+# Reports are a few KB; what follows is the returned message, of which the header is enough.
+_MAX_REPORT_TEXT = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +88,8 @@ class DeliveryReport:
 
 def read_delivery_report(mail: ParsedMail, *, _nested: bool = False) -> DeliveryReport:
     """What a bounce says: recipients and their fate, the message it is about. May be empty."""
-    report, returned_text = bounce_text.split_returned(mail.text)
+    text = mail.text[:_MAX_REPORT_TEXT]
+    report, returned_text = bounce_text.split_returned(text)
     returned = _returned_headers(mail, returned_text)
     if not _nested and _is_bounce_header(returned):
         # A bounce forwarded inside another report: what it says is what counts.
@@ -99,14 +102,15 @@ def read_delivery_report(mail: ParsedMail, *, _nested: bool = False) -> Delivery
     envelope_id = None
     for attachment in mail.attachments:
         if attachment.content_type in DELIVERY_STATUS_TYPES:
-            found, envelope = _delivery_status(attachment.data().decode("utf-8", "replace"))
+            status = attachment.data()[:_MAX_REPORT_TEXT].decode("utf-8", "replace")
+            found, envelope = _delivery_status(status)
             recipients.extend(found)
             envelope_id = envelope_id or envelope
     if not recipients:
-        recipients = _ses_notification(mail.text)
-    if not recipients and _TEXT_FINAL_RECIPIENT.search(mail.text):
+        recipients = _ses_notification(text)
+    if not recipients and _TEXT_FINAL_RECIPIENT.search(text):
         # Delivery-status blocks pasted in the text (broken MIME, or a bounce forwarded inline).
-        recipients, envelope = _delivery_status(mail.text)
+        recipients, envelope = _delivery_status(text)
         envelope_id = envelope_id or envelope
     if not recipients:
         delayed = bounce_text.is_delay(mail.subject, report)
@@ -247,17 +251,17 @@ def _original_message_id(
         found = normalise_message_id(value)
         if found:
             return found
-    ses = _SES_MESSAGE_ID.search(mail.text)
+    ses = _SES_MESSAGE_ID.search(mail.text[:_MAX_REPORT_TEXT])
     if ses:
         return normalise_message_id(ses.group(1))
     # A Message-ID line left in a part the parser could not split (mismatched boundaries).
-    texts = [returned_text] + [
+    texts = [returned_text or mail.text] + [
         a.data()[:_MAX_HEADER_BLOCK].decode("utf-8", "replace")
         for a in mail.attachments
         if a.content_type.startswith("text/") or a.content_type in DELIVERY_STATUS_TYPES
     ]
     for text in texts:
-        for match in _QUOTED_MESSAGE_ID.finditer(text):
+        for match in _QUOTED_MESSAGE_ID.finditer(text[:_MAX_REPORT_TEXT]):
             if match.group(1) != mail.message_id:
                 return match.group(1)
     # Exchange and Office 365 reply to the message that failed.

@@ -220,6 +220,7 @@ def _walk(part: Message, path: str, depth: int, limits: Limits, body: Body) -> N
         info = part_headers(part)
         payload = part.get_payload()
         _note_defects(part, path, body)
+        _note_cut_fields(part, path, body)
         if isinstance(payload, list) and not info.content_type.startswith("message/"):
             if depth >= limits.max_depth:
                 body.defects.append(f"part {path}: nested deeper than {limits.max_depth}")
@@ -371,6 +372,13 @@ def _leaf_bytes(part: Message) -> bytes:
         return data
     payload = part.get_payload()
     return payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
+
+
+def _note_cut_fields(part: Message, path: str, body: Body) -> None:
+    for name, value in part.raw_items():
+        cap = _MAX_CONTENT_FIELD if name[:8].lower() == "content-" else _MAX_FIELD
+        if len(value) >= cap:
+            body.defects.append(f"part {path}: {name} cut to {cap} characters")
 
 
 def _note_defects(part: Message, path: str, body: Body) -> None:
