@@ -22,6 +22,8 @@ fi
 for _ in $(seq 50); do pg_isready -q -h 127.0.0.1 && break; sleep 0.2; done
 su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='relais'\"" | grep -q 1 ||
   su postgres -c "psql -qc \"CREATE ROLE relais LOGIN CREATEDB PASSWORD 'relais'\"" >&2
+# The tests drop their databases WITH (FORCE), which must be allowed to stop any session in them.
+su postgres -c "psql -qc 'GRANT pg_signal_backend TO relais'" >&2
 
 # Redis: a private instance on its own port.
 redis_port=6390

@@ -73,7 +73,15 @@ async def _drop_pg_database(base_url: str, name: str) -> None:
 
     conn = await asyncpg.connect(_pg_admin_url(base_url))
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        # FORCE may meet an autovacuum worker it has no right to stop; it ends within moments.
+        for attempt in range(20):
+            try:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                return
+            except (asyncpg.InsufficientPrivilegeError, asyncpg.ObjectInUseError):
+                if attempt == 19:
+                    raise
+                await asyncio.sleep(0.5)
     finally:
         await conn.close()
 

@@ -17,16 +17,17 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relais.core.bus import Event
 from relais.core.db import Database, UnitOfWork
-from relais.core.errors import Conflict
 from relais.identity.events import AgentPresenceChanged
 from relais.identity.models import Agent, AgentSkill, AgentTeam, Skill
 from relais.identity.service import do_change_presence
+from relais.routing.domain import TaskCommand
 from relais.routing.engine import (
     AgentAway,
     AgentSnapshot,
@@ -45,13 +46,7 @@ from relais.routing.lease import LeaseLost, StoreLease
 from relais.routing.models import Queue, Task
 from relais.routing.queues import OVERFLOW_TIER, PRIMARY_TIER, QueueConfig, queue_skill
 from relais.routing.schemas import TaskOut
-from relais.routing.service import (
-    capacity_of,
-    do_end_wrap_up,
-    do_move,
-    on_assigned,
-    rules_of,
-)
+from relais.routing.service import Move, capacity_of, do_moves, on_assigned, rules_of
 
 log = logging.getLogger(__name__)
 
@@ -313,12 +308,15 @@ class RoutingLeader:
     # -- writing decisions ------------------------------------------------------------------
 
     async def _write(self, engine: Engine, effects: list[Effect], now: float) -> None:
-        """All the effects of one step in one transaction, fenced by the lease. An effect the
-        store refuses (the task moved meanwhile) is skipped and the task re-read."""
-        stale: set[str] = set()
+        """All the effects of one step in one transaction, fenced by the lease, the task moves
+        batched (routing.service.do_moves). A move the store refuses (the task moved
+        meanwhile) is skipped and the task re-read."""
+        at = datetime.fromtimestamp(now, UTC)
+        moves: list[Move] = []
+        accepted: list[Move] = []
         async with self.db.transaction() as uow:
             await self.lease.fence(uow.session)
-            # One read for the whole batch: each effect then finds its task in the session.
+            # One read for the whole batch: each move then finds its task in the session.
             ids = [e.task_id for e in effects if not isinstance(e, AgentAway | OfferCallback)]
             tasks: dict[str, Task] = {}
             for i in range(0, len(ids), 500):
@@ -332,57 +330,65 @@ class RoutingLeader:
             # instead of a flush before every UPDATE.
             with uow.session.no_autoflush:
                 for effect in effects:
-                    try:
-                        await self._apply(uow, effect, now, tasks)
-                    except Conflict:
-                        if hasattr(effect, "task_id"):
-                            stale.add(effect.task_id)
-        self.decisions += sum(isinstance(e, Reserve) for e in effects)
+                    if isinstance(effect, AgentAway | OfferCallback):
+                        await self._tell(uow, effect)
+                        continue
+                    task = tasks.get(effect.task_id)
+                    if task is None:
+                        continue
+                    move = Move(task, _steps(effect, task, at), effect.version)
+                    moves.append(move)
+                    if isinstance(effect, Reserve) and effect.auto_accept:
+                        accepted.append(move)
+                moved = await do_moves(uow, moves, now=at)
+                for move in accepted:
+                    agent = await uow.session.get(Agent, move.task.agent_id or "")
+                    if move.task.id in moved and agent is not None:
+                        await on_assigned(uow, move.task, agent)
+        self.decisions += sum(isinstance(e, Reserve) and e.task_id in moved for e in effects)
+        stale = {move.task.id for move in moves} - moved
+        stale |= {i for i in ids if i not in tasks}
         if stale:
             async with self.db.transaction(write=False) as uow:
                 rows = await uow.session.scalars(select(Task).where(Task.id.in_(stale)))
                 for task in rows.all():
                     engine.set_task(task_snapshot(task), now, force=True)
 
-    async def _apply(
-        self, uow: UnitOfWork, effect: Effect, now: float, tasks: dict[str, Task]
-    ) -> None:
-        at = datetime.fromtimestamp(now, UTC)
+    async def _tell(self, uow: UnitOfWork, effect: AgentAway | OfferCallback) -> None:
         if isinstance(effect, AgentAway):
             agent = await uow.session.get(Agent, effect.agent_id)
             if agent is not None and agent.presence == "available":
                 await do_change_presence(uow, agent, "away", effect.reason)
             return
-        if isinstance(effect, OfferCallback):
-            task = await uow.session.get(Task, effect.task_id)
-            if task is not None:
-                uow.emit(
-                    CallbackOffered(
-                        task_id=task.id,
-                        visitor_id=task.visitor_id,
-                        conversation_id=task.conversation_id,
-                    )
+        task = await uow.session.get(Task, effect.task_id)
+        if task is not None:
+            uow.emit(
+                CallbackOffered(
+                    task_id=task.id,
+                    visitor_id=task.visitor_id,
+                    conversation_id=task.conversation_id,
                 )
-            return
-        task = tasks.get(effect.task_id)  # read fresh by _write
-        if task is None or task.version != effect.version:
-            raise Conflict("The task changed meanwhile.", code="task_changed")
-        if isinstance(effect, Reserve):
-            deadline = datetime.fromtimestamp(effect.deadline, UTC) if effect.deadline else None
-            await do_move(
-                uow, task, "reserve", now=at, agent_id=effect.agent_id, reserved_at=at,
-                deadline=deadline,
-            )  # fmt: skip
-            if effect.auto_accept:
-                await do_move(uow, task, "accept", now=at, assigned_at=at)
-                agent = await uow.session.get(Agent, effect.agent_id)
-                if agent is not None:
-                    await on_assigned(uow, task, agent)
-        elif isinstance(effect, Expire):
-            await do_move(uow, task, "expire", now=at, agent_id=None, deadline=None)
-        elif isinstance(effect, Enqueue):
-            await do_move(uow, task, "enqueue", now=at, queued_at=task.queued_at or at)
-        elif isinstance(effect, EndWrapUp):
-            await do_end_wrap_up(uow, task)
-        elif isinstance(effect, TimeOut):
-            await do_move(uow, task, "time_out", now=at)
+            )
+
+
+def _steps(
+    effect: Reserve | Expire | Enqueue | EndWrapUp | TimeOut, task: Task, at: datetime
+) -> list[tuple[TaskCommand, dict[str, Any]]]:
+    """The commands an engine decision stands for, with the columns each one sets."""
+    if isinstance(effect, Reserve):
+        deadline = datetime.fromtimestamp(effect.deadline, UTC) if effect.deadline else None
+        reserve: dict[str, Any] = {
+            "agent_id": effect.agent_id,
+            "reserved_at": at,
+            "deadline": deadline,
+        }
+        if effect.auto_accept:
+            return [("reserve", reserve), ("accept", {"assigned_at": at, "deadline": None})]
+        return [("reserve", reserve)]
+    if isinstance(effect, Expire):
+        return [("expire", {"agent_id": None, "deadline": None})]
+    if isinstance(effect, Enqueue):
+        return [("enqueue", {"queued_at": task.queued_at or at})]
+    if isinstance(effect, EndWrapUp):
+        return [("end_wrap_up", {"end_reason": task.end_reason or "completed"})]
+    return [("time_out", {})]

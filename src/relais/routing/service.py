@@ -9,11 +9,13 @@ writes too), and from being lost: every state lives in the row, the engine only 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, case, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from relais.conversations.models import Conversation
 from relais.conversations.service import do_assign
@@ -126,10 +128,103 @@ async def do_move(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
         raise Conflict("The task changed meanwhile.", code="task_changed")
-    for key, value in values.items():
-        setattr(task, key, value)
+    _as_written(task, values)
     _record(uow, task, command, before, now, previous_agent)
     return task
+
+
+@dataclass(slots=True)
+class Move:
+    """One task's commands, applied in order as one write: e.g. reserve then accept."""
+
+    task: Task
+    steps: list[tuple[TaskCommand, dict[str, Any]]]
+    version: int  # the version the decision was taken on
+
+
+_Path = list[tuple[TaskCommand, TaskState]]  # each command and the state it was applied to
+
+# Rows per statement: 100 tasks of 6 varying columns stay far below every driver's parameter cap.
+_BATCH = 100
+
+
+async def do_moves(uow: UnitOfWork, moves: list[Move], *, now: datetime) -> set[str]:
+    """``do_move`` for many tasks at once: one conditional UPDATE per kind of move instead of
+    one per task. Returns the ids of the tasks moved; the others changed meanwhile (their
+    version moved on, or their state refuses a command) and are left as they are."""
+    planned: dict[tuple[str, ...], list[tuple[Move, dict[str, Any], _Path]]] = {}
+    for move in moves:
+        task, state = move.task, cast(TaskState, move.task.state)
+        values: dict[str, Any] = {}
+        path: _Path = []
+        try:
+            for command, changes in move.steps:
+                after = task_transition(state, command, task_id=task.id)
+                path.append((command, state))
+                values.update(changes)
+                state = after
+        except IllegalTaskTransition:
+            continue
+        values["state"] = state
+        if state == "queued" and task.queued_at is None:
+            values.setdefault("queued_at", now)
+        if state in ("completed", "cancelled", "abandoned", "timed_out"):
+            values.setdefault("ended_at", now)
+            values.setdefault("end_reason", path[-1][0])
+        planned.setdefault(tuple(sorted(values)), []).append((move, values, path))
+    moved: set[str] = set()
+    table = cast(Table, Task.__table__)
+    for columns, group in planned.items():
+        for i in range(0, len(group), _BATCH):
+            chunk = group[i : i + _BATCH]
+            assignments: dict[str, Any] = {"version": table.c.version + len(chunk[0][0].steps)}
+            if len({len(m.steps) for m, _, _ in chunk}) > 1:
+                assignments["version"] = case(
+                    *[(table.c.id == m.task.id, m.version + len(m.steps)) for m, _, _ in chunk]
+                )
+            for column in columns:
+                distinct = {repr(values[column]) for _, values, _ in chunk}
+                if len(distinct) == 1:
+                    assignments[column] = chunk[0][1][column]
+                else:
+                    assignments[column] = case(
+                        *[
+                            (table.c.id == m.task.id, literal(values[column], table.c[column].type))
+                            for m, values, _ in chunk
+                        ]
+                    )
+            rows = await uow.session.execute(
+                update(table)
+                .where(
+                    tuple_(table.c.id, table.c.version).in_(
+                        [(m.task.id, m.version) for m, _, _ in chunk]
+                    )
+                )
+                .values(assignments)
+                .returning(table.c.id)
+            )
+            done = set(rows.scalars())
+            moved |= done
+            for move, values, path in chunk:
+                if move.task.id not in done:
+                    continue
+                task, previous_agent = move.task, move.task.agent_id
+                version = move.version
+                for (command, before), (_, changes) in zip(path, move.steps, strict=True):
+                    version += 1
+                    state = task_transition(before, command)
+                    _as_written(task, {**changes, "version": version, "state": state})
+                    _record(uow, task, command, before, now, previous_agent)
+                    previous_agent = task.agent_id
+                _as_written(task, values)
+    return moved
+
+
+def _as_written(task: Task, values: dict[str, Any]) -> None:
+    """The row already holds ``values``: set them on the object without making it dirty, or
+    the session would write them a second time, unconditionally, at flush."""
+    for key, value in values.items():
+        set_committed_value(task, key, value)
 
 
 def _record(
