@@ -4,9 +4,10 @@ from __future__ import annotations
 
 
 def load_all_models() -> None:
+    from relais.channels.email import models as _email
     from relais.contacts import models as _contacts
     from relais.conversations import models as _conversations
     from relais.identity import models as _identity
     from relais.routing import models as _routing
 
-    del _contacts, _conversations, _identity, _routing
+    del _contacts, _conversations, _email, _identity, _routing
