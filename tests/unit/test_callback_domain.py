@@ -15,6 +15,7 @@ from relais.channels.callback.domain import (
     DEFAULT_COUNTRIES,
     CallbackPlan,
     CallbackPolicy,
+    CallbackState,
     Dialler,
     Done,
     InvalidCallback,
@@ -23,8 +24,10 @@ from relais.channels.callback.domain import (
     TelLinkDialler,
     bookable_slots,
     check_request,
+    check_time,
     next_after_outcome,
     normalise_phone,
+    visitor_status,
 )
 from relais.routing.hours import BusinessHours
 
@@ -277,3 +280,42 @@ async def test_the_default_dialler_gives_a_tel_link_and_nothing_else() -> None:
     assert await dialler.place_call(MOBILE, agent_id="a1", task_id="t1") == "tel:+33612345678"
     with pytest.raises(ValueError, match=r"E\.164"):
         await dialler.place_call("+33 6 12;phone-context=x", agent_id="a1", task_id="t1")
+
+
+# --- a change of time, and what the visitor is told -----------------------------------------
+
+
+def test_a_new_time_is_a_bookable_slot_or_now_while_open() -> None:
+    now = paris(15, 10, 5)
+    slot = (paris(16, 9, 30), paris(16, 10))
+    assert check_time(POLICY, OFFICE, now, slot) == slot
+    assert check_time(POLICY, OFFICE, now, None) == (now, None)
+    with pytest.raises(InvalidCallback) as closed:
+        check_time(POLICY, OFFICE, paris(20, 10), None)  # Saturday
+    assert closed.value.code == "queue_closed"
+    assert closed.value.slots[0] == (paris(22, 9), paris(22, 9, 30))
+    with pytest.raises(InvalidCallback) as off_grid:
+        check_time(POLICY, OFFICE, now, (paris(16, 9, 10), paris(16, 9, 40)))
+    assert off_grid.value.code == "invalid_slot"
+
+
+@pytest.mark.parametrize(
+    ("state", "task_state", "attempts", "shown"),
+    [
+        ("open", "scheduled", 0, "booked"),
+        ("open", "scheduled", 1, "retry"),
+        ("open", "queued", 0, "waiting"),
+        ("open", "reserved", 2, "waiting"),
+        ("open", "assigned", 1, "calling"),
+        ("open", "timed_out", 0, "cancelled"),
+        ("open", "cancelled", 0, "cancelled"),
+        ("open", "wrap_up", 1, "done"),
+        ("done", "completed", 1, "done"),
+        ("done", "wrap_up", 1, "done"),
+        ("cancelled", "cancelled", 0, "cancelled"),
+    ],
+)
+def test_the_visitor_is_told_where_the_callback_stands(
+    state: CallbackState, task_state: str, attempts: int, shown: str
+) -> None:
+    assert visitor_status(state, task_state, attempts) == shown

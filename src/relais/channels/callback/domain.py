@@ -219,9 +219,21 @@ def check_request(
         log.info("callback refused: number_blocked by blocklist entry %s", blocked)
         raise InvalidCallback("number_blocked", _REFUSED_NUMBER)
 
+    not_before, slot_end = check_time(policy, hours, now, requested_slot)
+    return CallbackPlan(number=number, not_before=not_before, slot_end=slot_end)
+
+
+def check_time(
+    policy: CallbackPolicy, hours: BusinessHours, now: datetime, requested_slot: Slot | None
+) -> tuple[datetime, datetime | None]:
+    """When to call: ``(not_before, slot_end)``, for a new request or a change of time.
+
+    None means "now": only while the queue is open, else ``queue_closed`` with the bookable
+    slots. A slot must be one of ``bookable_slots``, else ``invalid_slot`` with them.
+    """
     if requested_slot is None:
         if hours.is_open(now):
-            return CallbackPlan(number=number, not_before=now, slot_end=None)
+            return now, None
         raise InvalidCallback(
             "queue_closed",
             "We're closed now; choose a time to be called back.",
@@ -233,7 +245,7 @@ def check_request(
         raise InvalidCallback(
             "invalid_slot", "This time can't be booked; choose another one.", slots=slots
         )
-    return CallbackPlan(number=number, not_before=booked[0], slot_end=booked[1])
+    return booked
 
 
 Outcome = Literal["reached", "no_answer", "busy", "wrong_number"]
@@ -293,3 +305,27 @@ class TelLinkDialler:
         if not _E164.fullmatch(number_e164):
             raise ValueError("a tel: link is only made from an E.164 number")
         return f"tel:{number_e164}"
+
+
+# What the visitor is told of their request, from the callback's own state and its task's.
+VisitorStatus = Literal["booked", "waiting", "calling", "retry", "done", "cancelled"]
+CallbackState = Literal["open", "done", "cancelled"]
+
+
+def visitor_status(state: CallbackState, task_state: str, attempts: int) -> VisitorStatus:
+    """``booked``: waiting for its slot; ``waiting``: in the queue (or being offered to an
+    agent, which the visitor need not tell apart); ``calling``: an agent has it; ``retry``:
+    an attempt failed and the next one waits for its time; then ``done`` or ``cancelled``."""
+    if state != "open":
+        return state
+    match task_state:
+        case "scheduled":
+            return "retry" if attempts else "booked"
+        case "queued" | "reserved":
+            return "waiting"
+        case "assigned":
+            return "calling"
+        case "cancelled" | "abandoned" | "timed_out":
+            return "cancelled"  # ended by a supervisor or the queue's rules
+        case _:
+            return "done"
