@@ -1,4 +1,4 @@
-"""The ``relais`` command: serve, demo, migrate, user."""
+"""The ``relais`` command: serve, demo, migrate, mail, user."""
 
 from __future__ import annotations
 
@@ -47,6 +47,12 @@ def main(argv: list[str] | None = None) -> None:
     sim.add_argument("--arrivals", type=int, default=100_000)
     sim.add_argument("--seed", type=int, default=1)
 
+    mail = sub.add_parser("mail", help="the e-mail channel")
+    mail_sub = mail.add_subparsers(dest="mail_command", required=True)
+    mail_import = mail_sub.add_parser("import", help="store mail from .eml or mbox files")
+    mail_import.add_argument("files", nargs="+", metavar="FILE", help="a .eml or an mbox file")
+    mail_import.add_argument("--mailbox", help="the mailbox it arrived at (default: the first)")
+
     user = sub.add_parser("user", help="manage agents")
     user_sub = user.add_subparsers(dest="user_command", required=True)
     add = user_sub.add_parser("add", help="add an agent")
@@ -77,6 +83,10 @@ def main(argv: list[str] | None = None) -> None:
         from relais.routing.simulate_cli import run_simulation
 
         run_simulation(args)
+    elif args.command == "mail" and args.mail_command == "import":
+        from relais.channels.email import import_cli
+
+        import_cli.main(settings, args)
     elif args.command == "serve":
         _serve(settings, args.host, args.port)
     elif args.command == "demo":

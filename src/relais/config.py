@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -77,6 +78,57 @@ class RoutingSettings(BaseModel):
     lease_ttl_s: float = 5.0
 
 
+class MailboxSettings(BaseModel):
+    """One address mail arrives at, and the queue its new conversations go to."""
+
+    name: str = Field(min_length=1, max_length=30)
+    address: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")  # replies are sent from it
+    queue: str = "E-mail"
+    # IMAP fetching (optional: mail may arrive by the SMTP/LMTP listener instead).
+    imap_host: str | None = None
+    imap_port: int = 993
+    imap_tls: bool = True  # implicit TLS (IMAPS); plain IMAP only on a trusted network
+    imap_ca_file: Path | None = None  # trust this CA instead of the system's
+    imap_username: str | None = None
+    imap_password: str | None = None
+    imap_folder: str = "INBOX"
+    # What happens on the server once a message is stored here: nothing, \Seen, or deleted.
+    after_fetch: Literal["keep", "seen", "delete"] = "keep"
+    idle: bool = True  # IMAP IDLE when the server has it; polling otherwise
+    poll_s: float = Field(default=60.0, gt=0)
+
+
+class MailSettings(BaseModel):
+    mailboxes: list[MailboxSettings] = Field(default_factory=list)
+    # Message-IDs of outbound mail end with this domain (default: the public URL's host).
+    domain: str | None = None
+    # More addresses of ours, besides the mailboxes' (mail from them is never answered).
+    own_addresses: list[str] = Field(default_factory=list)
+    # The SMTP (or LMTP) listener an MTA delivers to, "host:port"; off when unset.
+    listen: str | None = None
+    lmtp: bool = False
+    max_message_bytes: int = 40 * 1024 * 1024
+    # The relay outbound mail goes through; nothing is sent while unset (it waits in the outbox).
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_ca_file: Path | None = None
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_s: float = 30.0
+    # Back-off between attempts: base, doubling, capped; a message is never dropped.
+    retry_base_s: float = Field(default=30.0, gt=0)
+    retry_max_s: float = Field(default=3600.0, gt=0)
+    outbox_poll_s: float = Field(default=5.0, gt=0)
+    # Acknowledgements of new conversations, at most this many per sender and hour.
+    acknowledge: bool = True
+    ack_per_sender_per_hour: int = Field(default=3, ge=0)
+    # Per queue name, then language ("en", "fr"): {"subject": ..., "body": ...} overriding the
+    # built-in texts. Placeholders: {reference} {number} {subject} {name} {expected} {queue}.
+    ack_templates: dict[str, dict[str, dict[str, str]]] = Field(default_factory=dict)
+    lease_ttl_s: float = Field(default=30.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RELAIS_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -99,6 +151,7 @@ class Settings(BaseSettings):
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
 
     @property
     def is_sqlite(self) -> bool:

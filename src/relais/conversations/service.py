@@ -133,6 +133,7 @@ async def _insert_message(
     client_id: str | None,
     status: str,
     attachments: list[Attachment] | None = None,
+    html: str | None = None,
 ) -> MessageOut:
     seq = await _next_seq(uow.session, conversation, status, author_kind)
     message_id = new_id()
@@ -145,7 +146,7 @@ async def _insert_message(
         "author_id": author_id,
         "author_name": author_name,
         "body": body,
-        "html": markup.render(body),
+        "html": markup.render(body) if html is None else html,
         "created_at": utcnow(),
     }
     # A Core insert: the message is not needed as an ORM object, and this is the hot path.
@@ -247,6 +248,35 @@ async def do_post_message(
         attachments=attachments,
     )
     return out, True
+
+
+async def do_channel_message(
+    uow: UnitOfWork,
+    conversation: Conversation,
+    *,
+    author_name: str | None,
+    body: str,
+    html: str,
+    attachments: list[Attachment],
+) -> MessageOut:
+    """The customer wrote through another channel (an e-mail): ``html`` was made safe by that
+    channel (relais.channels.email.body), ``attachments`` are rows it has just stored."""
+    try:
+        status = transition(conversation.status, "visitor_message", conversation_id=conversation.id)  # type: ignore[arg-type]  # checked on write
+    except IllegalTransition as exc:
+        raise Conflict("This conversation is resolved.", code="conversation_resolved") from exc
+    return await _insert_message(
+        uow,
+        conversation,
+        author_kind="visitor",
+        author_id=None,
+        author_name=author_name,
+        body=body,
+        client_id=None,
+        status=status,
+        attachments=attachments,
+        html=html,
+    )
 
 
 async def do_assign(
