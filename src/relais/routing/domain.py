@@ -8,6 +8,7 @@
                                                                                         v
                                                            completed <──(end)──── wrap_up
 
+    scheduled ──(reschedule)──> scheduled                    (a callback's visitor changes the time)
     scheduled, queued, reserved ──(cancel)──> cancelled      (the customer or a supervisor)
     queued, reserved ──(abandon)──> abandoned                (the customer left while waiting)
     queued ──(time out)──> timed_out                         (the queue's last overflow step)
@@ -41,6 +42,7 @@ TaskCommand = Literal[
     "expire",
     "transfer",
     "retry_later",
+    "reschedule",
     "complete",
     "end_wrap_up",
     "cancel",
@@ -75,6 +77,7 @@ _TRANSITIONS: dict[tuple[TaskState, TaskCommand], TaskState] = {
     ("reserved", "transfer"): "queued",
     ("assigned", "transfer"): "queued",
     ("assigned", "retry_later"): "scheduled",
+    ("scheduled", "reschedule"): "scheduled",
     ("assigned", "complete"): "wrap_up",
     ("wrap_up", "end_wrap_up"): "completed",
     ("scheduled", "cancel"): "cancelled",
