@@ -23,6 +23,7 @@ class Sent:
     received: float = 0.0
     message_id: str | None = None
     via: str = ""  # "ws" or "rest": how it first arrived
+    receivers: set[int] = field(default_factory=set)  # which clients it reached
 
 
 @dataclass
@@ -47,7 +48,10 @@ def percentile(values: list[float], q: float) -> float:
 class Ledger:
     def __init__(self) -> None:
         self.sent: dict[str, Sent] = {}
-        self.redelivered = 0  # the same stored message delivered twice to one side
+        self.redelivered = 0  # the same stored message delivered twice to one client
+        # One message seen by several agents: a conversation no agent holds yet shows in the
+        # whole team's desks. Counted apart: it is the protocol, not a fault.
+        self.team_views = 0
         self.duplicated = 0  # one client id stored as two messages (a retry not recognised)
         self.unknown = 0  # a message nobody here sent (another run's, or a bug)
         self.redelivered_via: Counter[str] = Counter()  # "first then second" arrival paths
@@ -61,15 +65,24 @@ class Ledger:
             entry.written = now
 
     def received(
-        self, client_id: str | None, message_id: str | None, now: float, via: str = "ws"
+        self,
+        client_id: str | None,
+        message_id: str | None,
+        now: float,
+        via: str = "ws",
+        receiver: int = 0,
     ) -> None:
         entry = self.sent.get(client_id or "")
         if entry is None:
             self.unknown += 1
         elif not entry.received:
             entry.received, entry.message_id, entry.via = now, message_id, via
+            entry.receivers.add(receiver)
         elif message_id is not None and message_id != entry.message_id:
             self.duplicated += 1
+        elif receiver not in entry.receivers:
+            entry.receivers.add(receiver)
+            self.team_views += 1
         else:
             self.redelivered += 1
             self.redelivered_via[f"{entry.via} then {via}"] += 1

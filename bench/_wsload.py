@@ -160,6 +160,7 @@ def integrity(ctx: Context) -> dict[str, Any]:
         "never_written": sum(1 for s in ledger.sent.values() if not s.written),
         "duplicated": ledger.duplicated,
         "redelivered": ledger.redelivered,
+        "team_views": ledger.team_views,
         "redelivered_via": dict(ledger.redelivered_via),
         "unknown": ledger.unknown,
         "seq_gaps": ctx.seq_gaps,
@@ -226,7 +227,26 @@ async def restart_test(
     def resumed() -> bool:
         return ledger.last_delivery_of(t_all, t_kill, since=start) is not None
 
-    await wait_until(resumed, 300, "resume")
+    try:
+        await wait_until(resumed, 120, "resume")
+    except TimeoutError:
+        missing = [
+            (cid, s) for cid, s in ledger.sent.items()
+            if start <= s.generated < t_all and not s.received
+        ]  # fmt: skip
+        stop.set()
+        await load
+        for cid, s in missing[:10]:
+            written = f"{s.written - t_kill:+.1f} s" if s.written else "never"
+            log(f"restart: never arrived: {cid} {s.direction}, generated "
+                f"{s.generated - t_kill:+.1f} s after the kill, written {written}")  # fmt: skip
+        return {
+            "server_up_s": (await control.wait("up"))["t"] - t_kill,
+            "all_reconnected_s": t_all - t_kill,
+            "not_resumed": len(missing),
+            "errors": dict(ctx.errors),
+            **integrity(ctx),
+        }
     t_resumed = ledger.last_delivery_of(t_all, t_kill, since=start) or t_all
     log(f"restart: resumed {t_resumed - t_kill:.1f} s after the kill")
     await asyncio.sleep(2.0)  # live traffic again, then stop and count

@@ -112,6 +112,12 @@ class Peer(ABC):
     def acknowledged(self, client_id: str) -> None:
         self.pending.pop(client_id, None)
 
+    def resend(self, client_id: str) -> None:
+        """The server asked for this frame again: it goes now if connected, else on reconnect."""
+        text = self.pending.get(client_id)
+        if text is not None and self.ready.is_set():
+            self._outbox.put_nowait((client_id, text))
+
     def _became_ready(self) -> None:
         """Connected and authenticated: resend, in order, whatever was never acknowledged."""
         self.connected_at = time.monotonic()

@@ -25,6 +25,7 @@ from _wspeer import Context, Frame, Peer
 T = TypeVar("T")
 VISITORS_PER_ADDRESS = 50  # under the default 60 sessions a minute per IP
 LOGINS_PER_ADDRESS = 8  # under the default 10 logins a minute per IP
+RETRYABLE = frozenset({"busy"})  # the server asks for the same frame again later
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class _RelaisPeer(Peer):
         self._frame_seq = 0
         self._behind: dict[str, int] = {}  # what the last heartbeat said we had not seen yet
         self._fetching = False
+        self.me = ""  # its principal's id, from the ready frame
 
     def uri(self) -> str:
         return self.target.ws
@@ -67,7 +69,7 @@ class _RelaisPeer(Peer):
             self.ctx.late_frames += 1  # its frame, after we fetched it: late, not twice
             return
         via = "rest" if fetched else "ws"
-        self.ctx.ledger.received(message["client_id"], message["id"], now, via)
+        self.ctx.ledger.received(message["client_id"], message["id"], now, via, id(self))
         self.answer(conversation)
 
     def answer(self, conversation_id: str) -> None:
@@ -80,14 +82,25 @@ class _RelaisPeer(Peer):
         if kind == "message":
             self.on_message(frame["message"], now)
         elif kind == "conversation":
-            self.cursors.setdefault(frame["conversation"]["id"], 0)
+            conversation = frame["conversation"]
+            if self.kind == "agent" and conversation["assignee_id"] not in (None, self.me):
+                self.cursors.pop(conversation["id"], None)  # another agent's: the desk drops it
+            else:
+                self.cursors.setdefault(conversation["id"], 0)
         elif kind == "ack":
-            self.acknowledged(frame["ref"])
-            if not frame["ok"]:
-                self.ctx.errors[f"send_{frame['error']['code']}"] += 1
+            if frame["ok"]:
+                self.acknowledged(frame["ref"])
+                return
+            code = frame["error"]["code"]
+            self.ctx.errors[f"send_{code}"] += 1
+            if code in RETRYABLE:
+                self.ctx.spawn(self._resend(frame["ref"]))  # as the widget does, same client id
+            else:
+                self.acknowledged(frame["ref"])
         elif kind == "heartbeat":
             self.on_heartbeat(frame["cursors"])
         elif kind == "ready":
+            self.me = frame["principal"]["id"]
             self._became_ready()
         elif kind == "error":
             self.ctx.errors[f"error_{frame['code']}"] += 1
@@ -137,6 +150,10 @@ class _RelaisPeer(Peer):
             self.ctx.errors[f"fetch_{type(exc).__name__}"] += 1
         finally:
             self._fetching = False
+
+    async def _resend(self, client_id: str) -> None:
+        await asyncio.sleep(self.ctx.rng.uniform(0.2, 1.0))
+        self.resend(client_id)
 
     def _post(self, conversation_id: str | None, direction: Direction) -> None:
         cid = self.ctx.client_id()

@@ -23,6 +23,7 @@ ROWS: list[Row] = [
     ("load generator loop lag (ms)", lambda f: f.get("generator_lag_ms")),
     ("lost / duplicated / redelivered", lambda f: _integrity(f) if f else None),
     ("caught up over REST (heartbeat)", lambda f: f.get("fetched")),
+    ("also seen by the team (unassigned) **", lambda f: f.get("team_views")),
     ("reconnections", lambda f: sum(f["closes"].values()) if f else None),
 ]
 
@@ -64,6 +65,8 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> str:
         "",
         "* stall, both servers: a WebSocket ping every 10 ms on a connection of its own, from "
         "the orchestrator process; the longest gap between two pongs beyond the interval.",
+        "** a visitor's first messages, before the ACD gives the conversation to an agent, show "
+        "in every desk of the team; they count once in the latency, and not as redelivered.",
     ]
     before, after = relais.get("monitor_before_ms"), relais.get("monitor_after_ms")
     if after is not None:
@@ -88,6 +91,13 @@ def _restart(r: dict[str, Any], connections: int) -> str:
             f"({', '.join(r['not_back_kinds'])}) not back 60 s after the kill: NOT RESUMED. "
             f"{r['lost']} messages undelivered; {r['reconnects']} connections made "
             f"({_closes(r)})."
+        )
+    if r.get("not_resumed"):
+        return (
+            f"Restart (SIGKILL under {r['rate']:.0f} msg/s, same database): server answering "
+            f"after {r['server_up_s']:.2f} s, all clients back after "
+            f"{r['all_reconnected_s']:.2f} s, but {r['not_resumed']} messages sent before "
+            f"they were back had not arrived 120 s later: NOT RESUMED ({_closes(r)})."
         )
     return (
         f"Restart (SIGKILL under {r['rate']:.0f} msg/s, started again on the same database): "
@@ -114,6 +124,8 @@ def failures(results: dict[str, Any]) -> list[str]:
         final = fig.get("restart", fig)
         if final.get("not_back"):
             problems.append(f"{side}: {final['not_back']} clients never came back after restart")
+        if final.get("not_resumed"):
+            problems.append(f"{side}: {final['not_resumed']} messages never arrived after restart")
         for key in ("lost", "duplicated", "redelivered", "seq_gaps"):
             if final.get(key):
                 problems.append(f"{side}: {final[key]} {key.replace('_', ' ')}")

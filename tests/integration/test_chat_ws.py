@@ -11,7 +11,7 @@ from relais.core.db import Database
 from relais.identity.principals import AgentPrincipal
 from relais.routing.router import AcdRouter
 from tests.conftest import LiveServer
-from tests.helpers import Socket, eventually, login, new_visitor
+from tests.helpers import Socket, assigned, eventually, login, new_visitor
 
 
 async def test_visitor_and_agent_chat_both_ways_with_typing_and_read_receipts(
@@ -131,6 +131,40 @@ async def test_reconnect_with_cursors_replays_exactly_what_was_missed(server: Li
     await ws.close()
     await alice.close()
     await visitor.close()
+
+
+async def test_agent_resuming_hears_a_taken_conversation_ended_for_it_but_not_its_messages(
+    server: LiveServer,
+) -> None:
+    """A desk that saw a conversation while it waited in the queue asks for it on resume; once
+    a teammate holds it, the desk gets its new state, not its messages."""
+    alice = await login(server.base, "alice@test.example")
+    bruno = await login(server.base, "bruno@test.example")  # same team, away: no offers
+    await alice.presence("available")
+    visitor = await new_visitor(server.base)
+    ws = await visitor.ws()
+    ack = await ws.send_message(None, "private to whoever takes it")
+    conversation_id = ack["message"]["conversation_id"]
+    await assigned(alice, conversation_id, alice.id)
+    r = await alice.post(
+        f"/api/v1/conversations/{conversation_id}/messages",
+        {"client_id": uuid.uuid4().hex, "body": "Alice here"},
+    )
+    assert r.status_code == 201, r.text
+
+    bruno_ws = await bruno.ws_with_cursors({conversation_id: 0})
+    sync = await bruno_ws.wait_for(
+        lambda f: f["type"] == "conversation" and f["conversation"]["id"] == conversation_id
+    )
+    assert sync["conversation"]["assignee_id"] == alice.id
+    # Bruno's own presence change comes after anything the resume would have sent.
+    await bruno.presence("away")
+    await bruno_ws.wait_for(lambda f: f["type"] == "presence" and f["agent_id"] == bruno.id)
+    assert not bruno_ws.of_type("message"), "nothing of it is owed to Bruno"
+    for who in (ws, bruno_ws):
+        await who.close()
+    for client in (alice, bruno, visitor):
+        await client.close()
 
 
 async def test_visitor_cannot_read_or_write_another_visitors_conversation(

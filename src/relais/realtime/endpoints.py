@@ -155,6 +155,10 @@ async def _ready_and_replay(runtime: Runtime, conn: Connection, cursors: dict[st
             if after is None and conversation.status == "resolved":
                 starts[conversation.id] = conversation.last_seq
                 continue
+            if _held_by_another(p, conversation.assignee_id):
+                # A conversation the agent saw while it waited in the queue and another agent
+                # took: the sync frame tells the desk so; its messages are not this agent's.
+                continue
             # At most REPLAY_PER_CONVERSATION: the heartbeat then shows the client the rest is
             # missing and it pages it over REST, so one resume never holds thousands of frames.
             for message in await messages_after(
@@ -186,6 +190,15 @@ async def _ready_and_replay(runtime: Runtime, conn: Connection, cursors: dict[st
     for conversation_id, start in starts.items():
         conn.cursors.setdefault(conversation_id, start)
     await conn.release()
+
+
+def _held_by_another(p: VisitorPrincipal | AgentPrincipal, assignee_id: str | None) -> bool:
+    return (
+        isinstance(p, AgentPrincipal)
+        and not p.sees_everything
+        and assignee_id is not None
+        and assignee_id != p.agent_id
+    )
 
 
 def _agent_active(agent: AgentPrincipal) -> Any:
