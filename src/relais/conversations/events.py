@@ -11,7 +11,7 @@ from relais.core.bus import Event
 
 class ConversationChanged(Event):
     type: Literal["conversation.changed"] = "conversation.changed"
-    reason: Literal["created", "assigned", "resolved", "rated", "reopened"]
+    reason: Literal["created", "assigned", "unassigned", "resolved", "rated", "reopened"]
     conversation: ConversationOut
 
     @property

@@ -293,6 +293,18 @@ async def do_assign(
     await do_system_message(uow, conversation, "joined", name=agent.name)
 
 
+async def do_unassign(uow: UnitOfWork, conversation: Conversation) -> None:
+    """Take the conversation back from its agent (its task went to another queue): nobody holds
+    it until the next agent accepts, so the previous one stops answering in it."""
+    if conversation.assignee_id is None:
+        return
+    conversation.assignee_id = None
+    conversation.updated_at = utcnow()
+    await uow.session.flush()
+    out = await conversation_out(uow.session, conversation)
+    uow.emit(ConversationChanged(reason="unassigned", conversation=out))
+
+
 async def do_start_conversation(
     uow: UnitOfWork,
     visitor: VisitorPrincipal,

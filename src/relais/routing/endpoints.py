@@ -30,6 +30,7 @@ from relais.routing.service import (
     do_reject,
     get_task,
     on_assigned,
+    on_unassigned,
 )
 
 router = APIRouter(tags=["routing"])
@@ -168,6 +169,9 @@ async def transfer(
             raise NotFound("No such queue.")
         if task.state != "queued" or body.queue_id is not None:
             await do_move(uow, task, "transfer", queue_id=queue_id, agent_id=None, deadline=None)
+            if body.agent_id is None:
+                # The previous agent no longer answers in it; the next one gets it on accept.
+                await on_unassigned(uow, task)
         if body.agent_id is not None:
             target = await _agent_row(uow, body.agent_id)
             now = datetime.now(UTC)

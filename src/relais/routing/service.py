@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from relais.conversations.models import Conversation
-from relais.conversations.service import do_assign
+from relais.conversations.service import do_assign, do_unassign
 from relais.core.clock import utcnow
 from relais.core.db import UnitOfWork
 from relais.core.errors import Conflict, NotFound
@@ -275,6 +275,16 @@ async def on_assigned(uow: UnitOfWork, task: Task, agent: Agent) -> None:
     conversation = await uow.session.get(Conversation, task.conversation_id)
     if conversation is not None and conversation.status != "resolved":
         await do_assign(uow, conversation, agent)
+
+
+async def on_unassigned(uow: UnitOfWork, task: Task) -> None:
+    """The channel's side of a task taken from its agent: the conversation waits, unassigned,
+    for whoever accepts the task next (who gets it through ``on_assigned``)."""
+    if task.conversation_id is None:
+        return
+    conversation = await uow.session.get(Conversation, task.conversation_id)
+    if conversation is not None and conversation.status != "resolved":
+        await do_unassign(uow, conversation)
 
 
 async def do_reject(uow: UnitOfWork, task: Task, agent: Agent) -> Task:
