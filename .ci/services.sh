@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs (from Debian's packages) and starts the real services the tests use: Chromium,
-# PostgreSQL and Redis. Prints the variables to export. Idempotent; needs root.
+# PostgreSQL and Redis; installs Dovecot, which the mail tests start themselves. Prints the
+# variables to export. Idempotent; needs root.
 set -euo pipefail
 
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
+# Dovecot: the mail tests start their own unprivileged instance (tests/integration/dovecot.py).
+command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}" >&2
   apt-get update -qq >&2

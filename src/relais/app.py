@@ -17,6 +17,7 @@ from pydantic import TypeAdapter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from relais.channels.chat import endpoints as chat_endpoints
+from relais.channels.email.channel import MailChannel, mail_configured
 from relais.config import Settings
 from relais.contacts import endpoints as contacts_endpoints
 from relais.conversations import context as conversation_context
@@ -135,7 +136,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await runtime.gateway.start()
         await runtime.leader.start()
         await runtime.loop_monitor.start()
+        mail = None
+        if mail_configured(settings):
+            mail = MailChannel(settings, runtime.db, runtime.bus, runtime.attachments)
+            await mail.start(team.id)
+        app.state.mail = mail
         yield
+        if mail is not None:
+            await mail.stop()
         await runtime.loop_monitor.stop()
         await runtime.leader.stop()
         await runtime.gateway.stop()
