@@ -313,6 +313,7 @@ class RoutingLeader:
         meanwhile) is skipped and the task re-read."""
         at = datetime.fromtimestamp(now, UTC)
         moves: list[Move] = []
+        by_task: dict[str, Move] = {}
         accepted: list[Move] = []
         async with self.db.transaction() as uow:
             await self.lease.fence(uow.session)
@@ -336,8 +337,16 @@ class RoutingLeader:
                     task = tasks.get(effect.task_id)
                     if task is None:
                         continue
-                    move = Move(task, _steps(effect, task, at), effect.version)
-                    moves.append(move)
+                    move = by_task.get(task.id)
+                    if move is not None:
+                        # Moved twice in one step (a slot opens and an agent is free: enqueue,
+                        # then reserve): one write of both, from the version first decided on.
+                        move.steps.extend(_steps(effect, task, at))
+                    else:
+                        move = by_task[task.id] = Move(
+                            task, _steps(effect, task, at), effect.version
+                        )
+                        moves.append(move)
                     if isinstance(effect, Reserve) and effect.auto_accept:
                         accepted.append(move)
                 moved = await do_moves(uow, moves, now=at)
