@@ -8,6 +8,7 @@ import secrets
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,6 +17,9 @@ from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from relais.channels.callback import endpoints as callback_endpoints
+from relais.channels.callback.channel import CallbackChannel
+from relais.channels.callback.events import CallbackChanged
 from relais.channels.chat import endpoints as chat_endpoints
 from relais.channels.email.channel import MailChannel, mail_configured
 from relais.config import Settings
@@ -64,6 +68,7 @@ AnyEvent = (
     | QueueChanged
     | CallbackOffered
     | QueuePosition
+    | CallbackChanged
 )
 _event_adapter: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
 
@@ -96,6 +101,13 @@ def build_runtime(settings: Settings) -> Runtime:
         max_bytes=settings.attachments.max_bytes,
         allowed_types=settings.attachments.allowed_types,
     )
+    callbacks = CallbackChannel(
+        policy=settings.callback.policy(),
+        queue=settings.callback.queue,
+        default_region=settings.callback.default_region,
+        # The engine's clock: a callback's times and the timer that enqueues it agree.
+        clock=lambda: datetime.fromtimestamp(leader.clock(), UTC),
+    )
     return Runtime(
         settings=settings,
         db=db,
@@ -107,6 +119,7 @@ def build_runtime(settings: Settings) -> Runtime:
         gateway=gateway,
         attachments=store,
         loop_monitor=LoopMonitor(),
+        callbacks=callbacks,
     )
 
 
@@ -165,6 +178,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(routing_endpoints.router)
     api.include_router(supervision_endpoints.router)
     api.include_router(chat_endpoints.router)
+    api.include_router(callback_endpoints.router)
     api.include_router(conversations_endpoints.router)
     api.include_router(conversation_context.router)
     api.include_router(conversations_endpoints.attachments_router)

@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from relais.channels.callback.domain import CallbackPolicy
+
 
 class WidgetSettings(BaseModel):
     # Origins (scheme://host[:port]) allowed to embed the widget and call the visitor API.
@@ -66,6 +68,19 @@ class AuthSettings(BaseModel):
     session_hours: int = 12
     # Set when served over HTTPS so cookies are only sent over TLS.
     secure_cookies: bool = False
+
+
+class CallbackSettings(CallbackPolicy):
+    """The callback policy (rate limits, countries, blocklist, attempts, slots: see
+    channels/callback/domain.CallbackPolicy) and where requests go."""
+
+    # The queue callbacks go to, by name; unset: the default queue (routing.default_queue).
+    queue: str | None = None
+    # How a number typed without its country code is read when the widget gives no region.
+    default_region: str = Field(default="FR", pattern=r"^[A-Z]{2}$")
+
+    def policy(self) -> CallbackPolicy:
+        return CallbackPolicy.model_validate(self.model_dump(exclude={"queue", "default_region"}))
 
 
 class RoutingSettings(BaseModel):
@@ -151,6 +166,7 @@ class Settings(BaseSettings):
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    callback: CallbackSettings = Field(default_factory=CallbackSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
 
     @property

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from relais.channels.callback.channel import CallbackChannel
 from relais.config import Settings
 from relais.conversations.service import Assigner
 from relais.core.bus import Bus
@@ -32,3 +33,4 @@ class Runtime:
     attachments: AttachmentStore
     loop_monitor: LoopMonitor
     default_team_id: str = ""
+    callbacks: CallbackChannel = field(default_factory=CallbackChannel)

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
+from relais.channels.callback.events import CallbackChanged
 from relais.conversations.access import can_read
 from relais.conversations.events import (
     ConversationChanged,
@@ -174,6 +175,11 @@ class Gateway:
                 conn.push(body)
         elif isinstance(event, CallbackOffered) and event.visitor_id:
             body = _dumps({"type": "callback_offered", "task_id": event.task_id})
+            for conn in self._by_visitor.get(event.visitor_id, ()):
+                conn.push(body)
+        elif isinstance(event, CallbackChanged):
+            # The visitor's own callback only; agents follow its task.
+            body = _dumps({"type": "callback", "callback": event.callback.model_dump(mode="json")})
             for conn in self._by_visitor.get(event.visitor_id, ()):
                 conn.push(body)
 
