@@ -132,6 +132,10 @@ const en = {
   moveTaskTo: (who: string) => `Move ${who} to queue`,
   updatedAt: (time: string) => `Updated at ${time}`,
   noQueues: "No queues yet.",
+  allQueues: "All queues",
+  slGoal: (goal: number) => `goal ${goal} %`,
+  volumesDetail: (short: number, timedOut: number, transferred: number) =>
+    `of which ${short} short abandons; ${timedOut} timed out, ${transferred} moved to another queue`,
 };
 
 export type Strings = typeof en;
@@ -263,6 +267,10 @@ const fr: Strings = {
   moveTaskTo: (who: string) => `Déplacer ${who} vers la file`,
   updatedAt: (time: string) => `Mis à jour à ${time}`,
   noQueues: "Aucune file pour le moment.",
+  allQueues: "Toutes les files",
+  slGoal: (goal: number) => `objectif ${goal} %`,
+  volumesDetail: (short: number, timedOut: number, transferred: number) =>
+    `dont ${short} abandons courts ; ${timedOut} expirés, ${transferred} passés à une autre file`,
 };
 
 export type Lang = "en" | "fr";

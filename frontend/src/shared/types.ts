@@ -192,32 +192,39 @@ export interface WallboardInterval {
   asa_s: number | null;
 }
 
+/** One queue, or all queues together (`id` null): definitions in docs/metrics.md. */
 export interface WallboardQueue {
-  id: string;
+  id: string | null;
   name: string;
   channels: string[];
   waiting: number;
   longest_wait_s: number | null;
   offered: number;
   answered: number;
+  /** Short abandons included; they are also given apart. */
   abandoned: number;
+  short_abandoned: number;
+  timed_out: number;
+  transferred_out: number;
   abandonment_rate: number | null;
   /** Fractions (0–1), like sl_goal. */
   service_level_15m: number | null;
   service_level_today: number | null;
-  sl_target_s: number;
-  sl_goal: number;
+  /** All queues: null when the queues' targets or goals differ. */
+  sl_target_s: number | null;
+  sl_goal: number | null;
   asa_s: number | null;
   aht_s: number | null;
   agents: { available: number; busy: number; away: number; offline: number };
   occupancy: number | null;
   intervals: WallboardInterval[];
+  /** Per queue only. */
   staffing: {
     calls_per_hour: number | null;
     aht_s: number | null;
     agents_needed: number | null;
     agents_available: number;
-  };
+  } | null;
 }
 
 export interface WallboardAgent {
@@ -232,6 +239,9 @@ export interface WallboardAgent {
 /** GET /api/v1/wallboard. */
 export interface Wallboard {
   generated_at: string;
+  /** The all-queues day: the earliest midnight of the queues' time zones. */
+  day_start: string;
   queues: WallboardQueue[];
+  all_queues: WallboardQueue;
   agents: WallboardAgent[];
 }

@@ -21,7 +21,7 @@ correctness comes first here and everything is recomputed from the records given
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -257,11 +257,52 @@ def _walk(
     return visits, waiting_since
 
 
-def _by_task(transitions: Iterable[TaskTransition]) -> list[list[TaskTransition]]:
-    tasks: dict[str, list[TaskTransition]] = defaultdict(list)
-    for r in transitions:
-        tasks[r.task_id].append(r)
-    return [_in_order(records) for records in tasks.values()]
+class Histories:
+    """Records grouped by task and put in order once, for a caller that computes many figures
+    from the same records (the wallboard: several windows, every queue). Every function that
+    takes records takes this too."""
+
+    __slots__ = ("_of_queue", "_walks", "tasks")
+
+    def __init__(self, transitions: Iterable[TaskTransition]) -> None:
+        grouped: dict[str, list[TaskTransition]] = defaultdict(list)
+        for r in transitions:
+            grouped[r.task_id].append(r)
+        self.tasks = [_in_order(records) for records in grouped.values()]
+        self._of_queue: dict[str, list[list[TaskTransition]]] = defaultdict(list)
+        # Each task's visits, walked once per queue and instant however many windows count them.
+        self._walks: dict[tuple[str | None, datetime], list[_Walked]] = {}
+        for records in self.tasks:
+            for queue_id in {r.queue_id for r in records}:
+                self._of_queue[queue_id].append(records)
+
+    def of_queue(self, queue_id: str | None) -> list[list[TaskTransition]]:
+        """The tasks that were ever in ``queue_id`` (every task if None)."""
+        return self.tasks if queue_id is None else self._of_queue.get(queue_id, [])
+
+    @property
+    def queue_ids(self) -> set[str]:
+        return set(self._of_queue)
+
+    def walked(self, queue_id: str | None, now: datetime) -> list[_Walked]:
+        key = (queue_id, now)
+        if key not in self._walks:
+            self._walks[key] = [_walk(r, queue_id, now) for r in self.of_queue(queue_id)]
+        return self._walks[key]
+
+
+_Walked = tuple[list[_Visit], datetime | None]
+
+
+Records = Iterable[TaskTransition] | Histories
+
+
+def _histories(transitions: Records) -> Histories:
+    return transitions if isinstance(transitions, Histories) else Histories(transitions)
+
+
+def _by_task(transitions: Records, queue_id: str | None = None) -> list[list[TaskTransition]]:
+    return _histories(transitions).of_queue(queue_id)
 
 
 def _target_of(target_s: float | Mapping[str, float]) -> Callable[[str], float]:
@@ -317,7 +358,7 @@ def _check(target_s: float | Mapping[str, float], short_abandon_s: float) -> Non
 
 
 def _figures(
-    tasks: list[list[TaskTransition]],
+    walked: list[_Walked],
     queue_id: str | None,
     window: Window,
     target: Callable[[str], float],
@@ -326,8 +367,7 @@ def _figures(
 ) -> QueueFigures:
     t = _Tally()
     waits: list[float] = []
-    for records in tasks:
-        visits, waiting_since = _walk(records, queue_id, now)
+    for visits, waiting_since in walked:
         _count(visits, lambda at: t if at in window else None, target, short_abandon_s)
         if waiting_since is not None:
             waits.append((now - waiting_since).total_seconds())
@@ -361,7 +401,7 @@ def _figures(
 
 
 def queue_figures(
-    transitions: Iterable[TaskTransition],
+    transitions: Records,
     *,
     window: Window,
     target_s: float | Mapping[str, float],
@@ -374,12 +414,17 @@ def queue_figures(
     queues, an answer is judged by the target of the queue that answered it)."""
     _check(target_s, short_abandon_s)
     return _figures(
-        _by_task(transitions), queue_id, window, _target_of(target_s), now, short_abandon_s
+        _histories(transitions).walked(queue_id, now),
+        queue_id,
+        window,
+        _target_of(target_s),
+        now,
+        short_abandon_s,
     )
 
 
 def figures_by_queue(
-    transitions: Iterable[TaskTransition],
+    transitions: Records,
     *,
     window: Window,
     target_s: float | Mapping[str, float],
@@ -389,20 +434,16 @@ def figures_by_queue(
     """``queue_figures`` of every queue in the records (and in ``target_s`` if a mapping)."""
     _check(target_s, short_abandon_s)
     target = _target_of(target_s)
-    tasks = _by_task(transitions)
-    touched: dict[str, list[list[TaskTransition]]] = defaultdict(list)
-    for records in tasks:
-        for queue_id in {r.queue_id for r in records}:
-            touched[queue_id].append(records)
-    queues = set(touched) | (set(target_s) if isinstance(target_s, Mapping) else set())
+    histories = _histories(transitions)
+    queues = histories.queue_ids | (set(target_s) if isinstance(target_s, Mapping) else set())
     return {
-        q: _figures(touched.get(q, []), q, window, target, now, short_abandon_s)
+        q: _figures(histories.walked(q, now), q, window, target, now, short_abandon_s)
         for q in sorted(queues)
     }
 
 
 def by_interval(
-    transitions: Iterable[TaskTransition],
+    transitions: Records,
     start: datetime,
     end: datetime,
     interval: timedelta = timedelta(minutes=15),
@@ -425,8 +466,8 @@ def by_interval(
         return tallies[(at - start) // interval] if at in whole else None
 
     target = _target_of(target_s)
-    for records in _by_task(transitions):
-        _count(_walk(records, queue_id, end)[0], tally_at, target, short_abandon_s)
+    for visits, _ in _histories(transitions).walked(queue_id, end):
+        _count(visits, tally_at, target, short_abandon_s)
     return [
         IntervalFigures(
             start=start + interval * n,
@@ -486,8 +527,11 @@ _Event = tuple[datetime, str | None, str, bool]
 
 
 def _timelines(
-    status_changes: Iterable[AgentStatusChange], transitions: Iterable[TaskTransition]
+    status_changes: Iterable[AgentStatusChange],
+    transitions: Records,
+    agent_ids: Collection[str] | None = None,
 ) -> dict[str, list[_Event]]:
+    """Each agent's timeline; only ``agent_ids`` (each of them, seen or not) when given."""
     out: dict[str, list[_Event]] = defaultdict(list)
     for s in status_changes:
         out[s.agent_id].append((s.at, s.status, "", False))
@@ -501,6 +545,8 @@ def _timelines(
                 if now_held_by is not None:
                     out[now_held_by].append((r.at, None, r.task_id, True))
                 holder = now_held_by
+    if agent_ids is not None:
+        out = defaultdict(list, {a: out.get(a, []) for a in agent_ids})
     for events in out.values():
         events.sort(key=lambda e: e[0])
     return out
@@ -519,14 +565,17 @@ def _apply(event: _Event, presence: str, held: set[str]) -> str:
 
 def agent_occupancy(
     status_changes: Iterable[AgentStatusChange],
-    transitions: Iterable[TaskTransition],
+    transitions: Records,
     window: Window,
+    *,
+    agent_ids: Collection[str] | None = None,
 ) -> Occupancy:
     """Each agent's busy and idle time within ``window``. Holding two chats at once is busy
     once; time away or offline holding nothing counts on neither side. Give each agent's last
-    presence change before the window (an agent is offline until one is seen)."""
+    presence change before the window (an agent is offline until one is seen). With
+    ``agent_ids``, those agents only (a queue's)."""
     agents: dict[str, AgentOccupancy] = {}
-    for agent_id, events in _timelines(status_changes, transitions).items():
+    for agent_id, events in _timelines(status_changes, transitions, agent_ids).items():
         presence, held = "offline", set[str]()
         busy = idle = 0.0
         last = window.start
@@ -547,18 +596,40 @@ def agent_occupancy(
     )
 
 
-def agents_now(
+def agent_states(
     status_changes: Iterable[AgentStatusChange],
-    transitions: Iterable[TaskTransition],
+    transitions: Records,
     now: datetime,
-) -> AgentsNow:
-    """How many agents are available, busy, away and offline at ``now``."""
-    counts = dict.fromkeys(("available", "busy", "away", "offline"), 0)
-    for events in _timelines(status_changes, transitions).values():
+    *,
+    agent_ids: Collection[str] | None = None,
+) -> dict[str, str]:
+    """Each agent's state at ``now``: available, busy, away or offline (as ``AgentsNow``)."""
+    out: dict[str, str] = {}
+    for agent_id, events in _timelines(status_changes, transitions, agent_ids).items():
         presence, held = "offline", set[str]()
         for event in events:
             if event[0] > now:
                 break
             presence = _apply(event, presence, held)
-        counts["busy" if held and presence != "offline" else presence] += 1
+        out[agent_id] = "busy" if held and presence != "offline" else presence
+    return out
+
+
+def count_states(states: Iterable[str]) -> AgentsNow:
+    counts = dict.fromkeys(("available", "busy", "away", "offline"), 0)
+    for state in states:
+        counts[state] += 1
     return AgentsNow(**counts)
+
+
+def agents_now(
+    status_changes: Iterable[AgentStatusChange],
+    transitions: Records,
+    now: datetime,
+    *,
+    agent_ids: Collection[str] | None = None,
+) -> AgentsNow:
+    """How many agents are available, busy, away and offline at ``now``: every agent known from
+    the records, or exactly ``agent_ids`` (one never seen is offline)."""
+    states = agent_states(status_changes, transitions, now, agent_ids=agent_ids)
+    return count_states(states.values())

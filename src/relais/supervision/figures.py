@@ -1,173 +1,240 @@
-"""The wallboard's figures, from the recorded task transitions and agent status changes. Pure.
+"""The wallboard's figures, assembled from ``relais.routing.statistics``. Pure: the records come
+in (supervision/repository.py loads them), the board goes out.
 
-Definitions (docs/metrics.md): a task is *offered* when it first enters a queue; it is
-*answered* when an agent first accepts it, and *abandoned* when the customer leaves while it
-waits. Its wait runs from the first entry in the queue to the answer or the abandonment (a
-callback's time before its slot opens is not waiting). Each figure is counted in the interval
-where its event happens: offered at entry, answered and abandoned when the wait ends.
+Every figure follows docs/metrics.md: visits per queue and one visit across all queues, each
+event counted in the window where it happens, today from midnight in the queue's time zone.
+The records are grouped by task once (``Histories``) and shared by every window and queue.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from relais.routing.domain import HOLDING_STATES
+from relais.routing.erlang import agents_for_service_level
+from relais.routing.statistics import (
+    AgentStatusChange,
+    Histories,
+    IntervalFigures,
+    Occupancy,
+    QueueFigures,
+    TaskTransition,
+    Window,
+    agent_occupancy,
+    agent_states,
+    by_interval,
+    count_states,
+    queue_figures,
+)
+from relais.supervision.schemas import (
+    AgentBoard,
+    AgentCounts,
+    Interval,
+    QueueBoard,
+    Staffing,
+    Wallboard,
+)
+
+INTERVAL = timedelta(minutes=15)
+RECENT = timedelta(minutes=15)
+HOUR = timedelta(hours=1)
+DEFAULT_TARGET_S = 20
 
 
 @dataclass(frozen=True, slots=True)
-class Transition:
-    task_id: str
-    queue_id: str
-    agent_id: str | None
-    command: str
-    to_state: str
-    at: float
+class QueueInfo:
+    id: str
+    name: str
+    channels: Sequence[str]
+    team_ids: frozenset[str]
+    sl_target_s: int
+    sl_goal: float
+    timezone: str = "UTC"
 
 
 @dataclass(frozen=True, slots=True)
-class StatusChange:
-    agent_id: str
-    status: str
-    at: float
+class AgentInfo:
+    id: str
+    name: str
+    presence: str  # as the agent's row says now
+    reason: str | None
+    team_ids: frozenset[str] = field(default_factory=frozenset)
 
 
-@dataclass(slots=True)
-class History:
-    queue_id: str
-    queued_at: float | None = None
-    answered_at: float | None = None
-    abandoned_at: float | None = None
-    completed_at: float | None = None
-
-    @property
-    def wait(self) -> float | None:
-        end = self.answered_at if self.answered_at is not None else self.abandoned_at
-        if end is None or self.queued_at is None:
-            return None
-        return end - self.queued_at
+def midnight(now: datetime, timezone: str) -> datetime:
+    """Today's start in ``timezone`` (UTC when it is unknown)."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = now.astimezone(zone)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
-def histories(transitions: Iterable[Transition]) -> dict[str, History]:
-    """Each task's first entry in the queue, first answer, abandonment and completion."""
-    out: dict[str, History] = {}
-    for t in sorted(transitions, key=lambda t: t.at):
-        h = out.setdefault(t.task_id, History(t.queue_id))
-        if t.to_state == "queued" and h.queued_at is None:
-            h.queued_at = t.at
-        elif t.to_state == "assigned" and h.answered_at is None:
-            h.answered_at = t.at
-        elif t.to_state == "abandoned":
-            h.abandoned_at = t.at
-        elif t.to_state == "completed":
-            h.completed_at = t.at
-    return out
+def timezone_of(hours: Mapping[str, Any] | None) -> str:
+    return str((hours or {}).get("timezone", "UTC"))
 
 
-@dataclass(frozen=True, slots=True)
-class QueueFigures:
-    offered: int
-    answered: int
-    answered_in_target: int
-    abandoned: int
-    short_abandoned: int
-    service_level: float | None  # in target ÷ (answered + abandoned after the short threshold)
-    asa_s: float | None
-    aht_s: float | None
-    abandonment_rate: float | None  # abandoned ÷ (answered + abandoned)
+def earliest_start(queues: Sequence[QueueInfo], now: datetime) -> datetime:
+    """From when records are needed: the earliest midnight, or the last hour if earlier."""
+    starts = [midnight(now, q.timezone) for q in queues] or [now]
+    return min([*starts, now - HOUR])
 
 
-def queue_figures(
-    tasks: Iterable[History],
-    start: float,
-    end: float,
-    *,
-    target_s: float,
-    short_abandon_s: float = 5.0,
-) -> QueueFigures:
-    offered = answered = in_target = abandoned = short = 0
-    waits: list[float] = []
-    handled: list[float] = []
+def _window(start: datetime, end: datetime) -> Window:
+    # At midnight exactly the day is empty; a window must still end after it starts.
+    return Window(start, max(end, start + timedelta(microseconds=1)))
 
-    def inside(at: float | None) -> bool:
-        return at is not None and start <= at < end
 
-    for h in tasks:
-        wait = h.wait
-        if inside(h.queued_at):
-            offered += 1
-        if inside(h.answered_at) and wait is not None:
-            answered += 1
-            in_target += wait <= target_s
-            waits.append(wait)
-        elif inside(h.abandoned_at) and h.answered_at is None:
-            abandoned += 1
-            short += wait is not None and wait < short_abandon_s
-        if inside(h.completed_at) and h.answered_at is not None and h.completed_at is not None:
-            handled.append(h.completed_at - h.answered_at)
-    counted = answered + abandoned - short
-    ended = answered + abandoned
-    return QueueFigures(
-        offered=offered,
-        answered=answered,
-        answered_in_target=in_target,
-        abandoned=abandoned,
-        short_abandoned=short,
-        service_level=in_target / counted if counted else None,
-        asa_s=sum(waits) / len(waits) if waits else None,
-        aht_s=sum(handled) / len(handled) if handled else None,
-        abandonment_rate=abandoned / ended if ended else None,
+def _interval(f: IntervalFigures) -> Interval:
+    return Interval(
+        start=f.start,
+        offered=f.offered,
+        answered=f.answered,
+        abandoned=f.abandoned,
+        service_level=f.service_level,
+        asa_s=f.asa_s,
     )
 
 
-def by_interval(
-    tasks: list[History], start: float, end: float, step_s: float, *, target_s: float
-) -> list[tuple[float, QueueFigures]]:
-    out = []
-    at = start
-    while at < end:
-        out.append((at, queue_figures(tasks, at, min(end, at + step_s), target_s=target_s)))
-        at += step_s
-    return out
+def _occupancy(occupancy: Occupancy, agent_ids: Sequence[str]) -> float | None:
+    """Busy ÷ (busy + idle) of these agents together, weighed by time."""
+    busy = sum(occupancy.agents[a].busy_s for a in agent_ids if a in occupancy.agents)
+    idle = sum(occupancy.agents[a].idle_s for a in agent_ids if a in occupancy.agents)
+    return busy / (busy + idle) if busy + idle else None
 
 
-def occupancy(
-    statuses: Iterable[StatusChange], transitions: Iterable[Transition], start: float, end: float
-) -> dict[str, float | None]:
-    """Per agent: time handling ÷ (time handling + time available and idle), within the window.
+def _board(
+    *,
+    queue_id: str | None,
+    name: str,
+    channels: Sequence[str],
+    histories: Histories,
+    day: datetime,
+    now: datetime,
+    target: int | Mapping[str, float],
+    states: Mapping[str, str],
+    occupancy: Occupancy,
+    agent_ids: Sequence[str],
+) -> tuple[QueueBoard, QueueFigures]:
+    today = queue_figures(
+        histories, window=_window(day, now), target_s=target, now=now, queue_id=queue_id
+    )
+    recent = queue_figures(
+        histories, window=_window(now - RECENT, now), target_s=target, now=now, queue_id=queue_id
+    )
+    chart = by_interval(
+        histories, day, max(now, day + timedelta(microseconds=1)), INTERVAL,
+        target_s=target, queue_id=queue_id,
+    )  # fmt: skip
+    counts = count_states(states.get(a, "offline") for a in agent_ids)
+    board = QueueBoard(
+        id=queue_id,
+        name=name,
+        channels=list(channels),
+        waiting=today.waiting_now,
+        longest_wait_s=today.longest_wait_s,
+        offered=today.offered,
+        answered=today.answered,
+        abandoned=today.abandoned,
+        short_abandoned=today.short_abandoned,
+        timed_out=today.timed_out,
+        transferred_out=today.transferred_out,
+        abandonment_rate=today.abandonment_rate,
+        service_level_15m=recent.service_level,
+        service_level_today=today.service_level,
+        sl_target_s=None,
+        sl_goal=None,
+        asa_s=today.asa_s,
+        aht_s=today.aht_s,
+        agents=AgentCounts(
+            available=counts.available, busy=counts.busy, away=counts.away, offline=counts.offline
+        ),
+        occupancy=_occupancy(occupancy, agent_ids),
+        intervals=[_interval(f) for f in chart],
+        staffing=None,
+    )
+    return board, today
 
-    Handling is holding at least one task (reserved, assigned or in wrap-up): two chats at once
-    count once. Time away or offline counts on neither side."""
-    timeline: dict[str, list[tuple[float, str, object]]] = {}
-    for s in statuses:
-        timeline.setdefault(s.agent_id, []).append((s.at, "status", s.status))
-    holding_states = {"reserved", "assigned", "wrap_up"}
-    held_by: dict[str, str | None] = {}
-    for t in sorted(transitions, key=lambda t: t.at):
-        before = held_by.get(t.task_id)
-        now_holder = t.agent_id if t.to_state in holding_states else None
-        if before != now_holder:
-            if before is not None:
-                timeline.setdefault(before, []).append((t.at, "release", t.task_id))
-            if now_holder is not None:
-                timeline.setdefault(now_holder, []).append((t.at, "hold", t.task_id))
-            held_by[t.task_id] = now_holder
-    out: dict[str, float | None] = {}
-    for agent_id, events in timeline.items():
-        events.sort(key=lambda e: e[0])
-        status, held = "offline", 0
-        busy = idle = 0.0
-        last = start
-        for at, kind, value in [*events, (end, "end", None)]:
-            span = max(0.0, min(at, end) - max(last, start))
-            if held:
-                busy += span
-            elif status == "available":
-                idle += span
-            last = max(last, at)
-            if kind == "status":
-                status = str(value)
-            elif kind == "hold":
-                held += 1
-            elif kind == "release":
-                held = max(0, held - 1)
-        out[agent_id] = busy / (busy + idle) if busy + idle > 0 else None
-    return out
+
+def wallboard(
+    queues: Sequence[QueueInfo],
+    agents: Sequence[AgentInfo],
+    transitions: Sequence[TaskTransition] | Histories,
+    statuses: Sequence[AgentStatusChange],
+    now: datetime,
+) -> Wallboard:
+    """The board at ``now``. ``transitions``: the whole history of every task with an event
+    since ``earliest_start`` or still open; ``statuses``: presence changes since then, with
+    each agent's last one before."""
+    histories = transitions if isinstance(transitions, Histories) else Histories(transitions)
+    day_start = min([midnight(now, q.timezone) for q in queues], default=midnight(now, "UTC"))
+    states = agent_states(statuses, histories, now, agent_ids=[a.id for a in agents])
+    occupancy = agent_occupancy(statuses, histories, _window(day_start, now))
+    load: dict[str, int] = {}
+    for records in histories.tasks:
+        last = records[-1]
+        if last.to_state in HOLDING_STATES and last.agent_id is not None:
+            load[last.agent_id] = load.get(last.agent_id, 0) + 1
+
+    boards = []
+    for q in queues:
+        serving = [a.id for a in agents if a.team_ids & q.team_ids]
+        board, today = _board(
+            queue_id=q.id, name=q.name, channels=q.channels, histories=histories,
+            day=midnight(now, q.timezone), now=now, target=q.sl_target_s, states=states,
+            occupancy=occupancy, agent_ids=serving,
+        )  # fmt: skip
+        last_hour = queue_figures(
+            histories, window=_window(now - HOUR, now), target_s=q.sl_target_s, now=now,
+            queue_id=q.id,
+        )  # fmt: skip
+        board.sl_target_s, board.sl_goal = q.sl_target_s, q.sl_goal
+        board.staffing = _staffing(q, float(last_hour.offered), today.aht_s, board.agents)
+        boards.append(board)
+
+    # Across queues each answer is judged by its own queue's target.
+    targets: dict[str, float] = dict.fromkeys(histories.queue_ids, DEFAULT_TARGET_S)
+    targets.update({q.id: q.sl_target_s for q in queues})
+    everyone, _ = _board(
+        queue_id=None, name="", channels=sorted({c for q in queues for c in q.channels}),
+        histories=histories, day=day_start, now=now, target=targets, states=states,
+        occupancy=occupancy, agent_ids=[a.id for a in agents],
+    )  # fmt: skip
+    if len({(q.sl_target_s, q.sl_goal) for q in queues}) == 1:
+        everyone.sl_target_s, everyone.sl_goal = queues[0].sl_target_s, queues[0].sl_goal
+    return Wallboard(
+        generated_at=now,
+        day_start=day_start,
+        queues=boards,
+        all_queues=everyone,
+        agents=[
+            AgentBoard(
+                id=a.id,
+                name=a.name,
+                presence=a.presence,
+                reason=a.reason,
+                tasks=load.get(a.id, 0),
+                occupancy=occupancy.agents[a.id].occupancy if a.id in occupancy.agents else None,
+            )
+            for a in agents
+        ],
+    )
+
+
+def _staffing(q: QueueInfo, calls_per_hour: float, aht: float | None, a: AgentCounts) -> Staffing:
+    """Erlang C at the last hour's arrivals and today's handle time (docs/metrics.md)."""
+    needed = None
+    if aht is not None and calls_per_hour > 0:
+        traffic = calls_per_hour * aht / 3600
+        needed = agents_for_service_level(traffic, aht, q.sl_target_s, q.sl_goal)
+    return Staffing(
+        calls_per_hour=calls_per_hour,
+        aht_s=aht,
+        agents_needed=needed,
+        agents_available=a.available + a.busy,
+    )

@@ -22,7 +22,7 @@ function niceMax(n: number): number {
   return 10 * power;
 }
 
-export function dayChart(all: WallboardInterval[], goal: number, s: Strings, lang: string) {
+export function dayChart(all: WallboardInterval[], goal: number | null, s: Strings, lang: string) {
   // The day starts at midnight: the quiet hours before the first contact are left out.
   const active = all.findIndex((i) => i.offered || i.answered || i.abandoned);
   const intervals = all.slice(Math.max(0, Math.min(active < 0 ? all.length : active, all.length - MIN_SLOTS)));
@@ -73,7 +73,7 @@ export function dayChart(all: WallboardInterval[], goal: number, s: Strings, lan
       ${[0, 0.5, 1].map((f) => svg`<line class="grid" x1=${PAD.left} x2=${W - PAD.right} y1=${yCount(max * f)} y2=${yCount(max * f)}></line>
         <text class="axis" x=${PAD.left - 6} y=${yCount(max * f) + 4} text-anchor="end">${Math.round(max * f)}</text>
         <text class="axis" x=${W - PAD.right + 6} y=${ySl(f) + 4}>${Math.round(f * 100)} %</text>`)}
-      <line class="goal" x1=${PAD.left} x2=${W - PAD.right} y1=${ySl(goal)} y2=${ySl(goal)}></line>
+      ${goal !== null ? svg`<line class="goal" x1=${PAD.left} x2=${W - PAD.right} y1=${ySl(goal)} y2=${ySl(goal)}></line>` : nothing}
       ${intervals.map((i, k) => {
         const bx = x(starts[k]) + slotW / 2;
         return svg`<g data-testid="interval"><title>${timeOfDay(starts[k], lang)} — ${s.offered} ${i.offered}, ${s.answered} ${i.answered}, ${s.abandoned} ${i.abandoned}${

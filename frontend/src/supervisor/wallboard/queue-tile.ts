@@ -7,13 +7,17 @@ import { dayChart } from "./day-chart.js";
 import { count, duration, percent, slStatus, type SlStatus } from "./figures.js";
 
 function slFigure(label: string, level: number | null, q: WallboardQueue, s: Strings, testid: string) {
-  const status = slStatus(level, q.sl_goal);
+  const status = q.sl_goal !== null ? slStatus(level, q.sl_goal) : null;
   const words: Record<SlStatus, string> = { met: s.slMet, near: s.slNear, below: s.slBelow };
+  // All queues with different goals: each queue's own tile says how it stands.
+  const goal = q.sl_goal === null ? null
+    : q.sl_target_s === null ? s.slGoal(Math.round(q.sl_goal * 100))
+    : s.slVersusGoal(Math.round(q.sl_goal * 100), q.sl_target_s);
   return html`<dl class="figure sl ${status ?? ""}" aria-live="polite" data-testid=${testid} data-status=${status ?? "none"}>
     <dt>${label}</dt>
     <dd><span class="value">${percent(level)}</span>
       ${status ? html`<span class="verdict">${words[status]}</span>` : nothing}
-      <span class="muted">${s.slVersusGoal(Math.round(q.sl_goal * 100), q.sl_target_s)}</span></dd>
+      ${goal ? html`<span class="muted">${goal}</span>` : nothing}</dd>
   </dl>`;
 }
 
@@ -22,10 +26,11 @@ function slFigure(label: string, level: number | null, q: WallboardQueue, s: Str
  */
 export function queueTile(q: WallboardQueue, longestWaitS: number | null, s: Strings, lang: string) {
   const a = q.agents;
-  const needed = q.staffing.agents_needed;
-  const short = needed !== null && q.staffing.agents_available < needed;
-  return html`<section class="queue" aria-labelledby="queue-${q.id}" data-testid="queue" data-queue-id=${q.id}>
-    <h2 id="queue-${q.id}">${q.name} <span class="channels">${q.channels.map((c) => s.channelName[c as keyof Strings["channelName"]] ?? c).join(" · ")}</span></h2>
+  const key = q.id ?? "all";
+  const name = q.id === null ? s.allQueues : q.name;
+  return html`<section class="queue ${q.id === null ? "all" : ""}" aria-labelledby="queue-${key}"
+      data-testid=${q.id === null ? "all-queues" : "queue"} data-queue-id=${key}>
+    <h2 id="queue-${key}">${name} <span class="channels">${q.channels.map((c) => s.channelName[c as keyof Strings["channelName"]] ?? c).join(" · ")}</span></h2>
     <!-- The figures that change by the event are announced (politely) when they change. -->
     <div class="figures">
       <dl class="figure big ${q.waiting > 0 ? "waiting" : ""}" aria-live="polite" data-testid="waiting"><dt>${s.waitingNow}</dt>
@@ -38,7 +43,7 @@ export function queueTile(q: WallboardQueue, longestWaitS: number | null, s: Str
       <dl class="figure"><dt>${s.asa}</dt><dd class="value">${duration(q.asa_s)}</dd></dl>
       <dl class="figure"><dt>${s.aht}</dt><dd class="value">${duration(q.aht_s)}</dd></dl>
       <dl class="figure wide" data-testid="volumes"><dt>${s.offered} / ${s.answered} / ${s.abandoned}</dt>
-        <dd class="value">${q.offered} / ${q.answered} / ${q.abandoned}</dd></dl>
+        <dd class="value" title=${s.volumesDetail(q.short_abandoned, q.timed_out, q.transferred_out)}>${q.offered} / ${q.answered} / ${q.abandoned}</dd></dl>
       <dl class="figure"><dt>${s.abandonmentRate}</dt><dd class="value">${percent(q.abandonment_rate)}</dd></dl>
       <dl class="figure wide agents" data-testid="agents"><dt>${s.agentsTitle}</dt>
         <dd><span><span class="dot available"></span>${s.available} <b>${a.available}</b></span>
@@ -48,7 +53,14 @@ export function queueTile(q: WallboardQueue, longestWaitS: number | null, s: Str
       <dl class="figure"><dt>${s.occupancy}</dt><dd class="value">${percent(q.occupancy)}</dd></dl>
     </div>
     ${dayChart(q.intervals, q.sl_goal, s, lang)}
-    <p class="staffing ${short ? "short" : ""}" data-testid="staffing">${s.staffing(
-      Math.round(q.sl_goal * 100), q.sl_target_s, count(needed), q.staffing.agents_available)}</p>
+    ${staffing(q, s)}
   </section>`;
+}
+
+function staffing(q: WallboardQueue, s: Strings) {
+  if (!q.staffing || q.sl_goal === null || q.sl_target_s === null) return nothing;
+  const needed = q.staffing.agents_needed;
+  const short = needed !== null && q.staffing.agents_available < needed;
+  return html`<p class="staffing ${short ? "short" : ""}" data-testid="staffing">${s.staffing(
+    Math.round(q.sl_goal * 100), q.sl_target_s, count(needed), q.staffing.agents_available)}</p>`;
 }

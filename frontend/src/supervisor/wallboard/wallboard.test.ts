@@ -15,7 +15,7 @@ function queue(overrides: Partial<WallboardQueue> = {}): WallboardQueue {
   const slot = (k: number) => new Date(day.getTime() + k * 15 * 60_000).toISOString();
   return {
     id: "q1", name: "Support FR", channels: ["chat", "email"], waiting: 3, longest_wait_s: 42,
-    offered: 120, answered: 110, abandoned: 10, abandonment_rate: 0.083,
+    offered: 120, answered: 110, abandoned: 10, short_abandoned: 2, timed_out: 1, transferred_out: 3, abandonment_rate: 0.083,
     service_level_15m: 0.85, service_level_today: 0.77, sl_target_s: 20, sl_goal: 0.8, asa_s: 14, aht_s: 312,
     agents: { available: 2, busy: 3, away: 1, offline: 4 }, occupancy: 0.71,
     intervals: [0, 1, 2, 3, 4, 5].map((k) => ({
@@ -27,8 +27,12 @@ function queue(overrides: Partial<WallboardQueue> = {}): WallboardQueue {
 }
 
 function board(overrides: Partial<Wallboard> = {}): Wallboard {
+  const day = new Date();
+  day.setHours(0, 0, 0, 0);
   return {
     generated_at: new Date().toISOString(),
+    day_start: day.toISOString(),
+    all_queues: queue({ id: null, name: "", waiting: 3, offered: 150, sl_target_s: null, sl_goal: null, staffing: null }),
     queues: [
       queue(),
       queue({ id: "q2", name: "Sales", channels: ["chat"], waiting: 0, longest_wait_s: null, service_level_15m: 0.6, service_level_today: null, intervals: [], staffing: { calls_per_hour: null, aht_s: null, agents_needed: null, agents_available: 1 } }),
@@ -229,4 +233,25 @@ test("the day's chart leaves out the quiet hours before the first contact", asyn
   const chart = await waitFor(() => deepQuery("[data-testid=day-chart]", root(el)), "the chart");
   // From 09:00 (the first contact) on: 24 intervals up to 15:00, not 60 from midnight.
   equal(deepQueryAll("[data-testid=interval]", chart).length, 24);
+});
+
+test("with more than one queue, all queues come first, without a goal when the queues' differ", async () => {
+  FakeSocket.install();
+  routes();
+  const el = wallboard();
+  const all = await waitFor(() => deepQuery("[data-testid=all-queues]", root(el)), "the all-queues tile");
+  ok(text(all.querySelector("h2")).startsWith("All queues"), text(all.querySelector("h2")));
+  equal(text(all.querySelector("[data-testid=volumes] .value")), "150 / 110 / 10");
+  equal(all.querySelector("[data-testid=sl-today]")!.getAttribute("data-status"), "none");
+  equal(all.querySelector("[data-testid=staffing]"), null);
+  const tiles = deepQueryAll("[data-testid=queue], [data-testid=all-queues]", root(el));
+  equal(tiles[0], all);
+});
+
+test("a single queue is its own total: no all-queues tile", async () => {
+  FakeSocket.install();
+  routes({ "GET /api/v1/wallboard": () => ({ body: board({ queues: [queue()] }) }) });
+  const el = wallboard();
+  await waitFor(() => deepQuery("[data-testid=queue]", root(el)), "the queue");
+  equal(deepQuery("[data-testid=all-queues]", root(el)), null);
 });

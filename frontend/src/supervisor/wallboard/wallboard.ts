@@ -281,6 +281,9 @@ export class RelaisWallboard extends LitElement {
       <main>
         <div class="queues">
           ${this.board && !this.board.queues.length ? html`<p class="muted">${s.noQueues}</p>` : nothing}
+          ${this.board && this.board.queues.length > 1
+            ? queueTile(this.board.all_queues, this.longestWait(this.board.all_queues.longest_wait_s), s, this.uiLang)
+            : nothing}
           ${repeat(this.board?.queues ?? [], (q) => q.id, (q) => queueTile(q, this.longestWait(q.longest_wait_s), s, this.uiLang))}
         </div>
         <div class="lower">
@@ -326,7 +329,7 @@ export class RelaisWallboard extends LitElement {
     const s = this.strings;
     const waiting = this.tasks.waiting();
     const queueName = new Map<string, string>();
-    for (const q of this.board?.queues ?? []) queueName.set(q.id, q.name);
+    for (const q of this.board?.queues ?? []) if (q.id !== null) queueName.set(q.id, q.name);
     for (const q of this.queues) queueName.set(q.id, q.name);
     const agentName = new Map((this.board?.agents ?? []).map((a) => [a.id, a.name]));
     const serverNow = this.now - this.skewMs;
