@@ -112,10 +112,13 @@ export class ChatStore extends EventTarget {
       visitor_page: (f) => extra.visitor_page?.(f),
       task: (f) => extra.task?.(f),
       queue_position: (f) => {
+        extra.queue_position?.(f);
         if (!f.conversation_id) return;
         this.queuePlace.set(f.conversation_id, { position: f.position, waitS: f.estimated_wait_s });
         this.changed();
       },
+      callback: (f) => extra.callback?.(f),
+      callback_offered: (f) => extra.callback_offered?.(f),
     };
     const wrapped: FrameHandlers = {};
     for (const [type, handler] of Object.entries(handlers)) {

@@ -1,5 +1,7 @@
 // The wire contract (docs/api.md), typed once for the widget and the desk.
 
+import type { Callback } from "./callback.js";
+
 export type Status = "open" | "pending" | "resolved";
 export type AuthorKind = "visitor" | "agent" | "system";
 
@@ -83,6 +85,7 @@ export type ServerFrame =
   | { type: "error"; seq: number; code: string; message: string; ref?: string | null }
   | { type: "task"; seq: number; command: TaskCommand; task: Task }
   | { type: "callback_offered"; seq: number; task_id: string }
+  | { type: "callback"; seq: number; callback: Callback }
   | {
       type: "queue_position"; seq: number; conversation_id: string | null; task_id: string;
       position: number; estimated_wait_s: number | null;
@@ -125,7 +128,7 @@ export type TaskState =
   | "completed" | "cancelled" | "abandoned" | "timed_out";
 export type TaskCommand =
   | "create" | "reserve" | "accept" | "reject" | "expire" | "transfer" | "complete" | "end_wrap_up"
-  | "cancel" | "abandon" | "time_out" | "enqueue" | "retry_later" | "sync";
+  | "cancel" | "abandon" | "time_out" | "enqueue" | "retry_later" | "reschedule" | "sync";
 
 /** What routing knows of the customer's request; free-form beyond the keys named here. */
 export interface TaskAttributes {

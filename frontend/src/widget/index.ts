@@ -27,8 +27,17 @@ function mount(): void {
   };
   window.addEventListener("popstate", report);
 
+  // A site may place "call me back" buttons anywhere: <button data-relais-callback>.
+  document.addEventListener("click", (event) => {
+    const target = event.target instanceof Element ? event.target.closest("[data-relais-callback]") : null;
+    if (!target) return;
+    event.preventDefault();
+    widget.openCallback();
+  });
+
   (window as unknown as { Relais: unknown }).Relais = {
     open: () => widget.setOpen(true),
+    callback: () => widget.openCallback(),
     close: () => widget.setOpen(false),
     identify: (jwt: string) => widget.identify(jwt),
   };

@@ -177,6 +177,33 @@ export const styles = css`
     padding: 6px 12px;
     border-bottom: 1px solid #d9e2f7;
   }
+  header .callback-open {
+    gap: 4px;
+    grid-auto-flow: column;
+    white-space: nowrap;
+  }
+  header .callback-open[aria-pressed="true"] {
+    background: #fff;
+    color: var(--relais-accent);
+  }
+  .callback-note {
+    display: flex;
+    align-items: center;
+    gap: 8px;
+    padding: 6px 12px;
+    background: #f3f6fb;
+    border-bottom: 1px solid #e3e6eb;
+  }
+  .callback-note span {
+    flex: 1;
+  }
+  .callback-note button {
+    display: inline-flex;
+    align-items: center;
+    gap: 4px;
+    padding: 6px 10px;
+    white-space: nowrap;
+  }
   .thanks {
     padding: 8px 14px;
     background: #eaf7ee;

@@ -10,6 +10,9 @@ import { pageLang, strings, type Lang } from "../shared/i18n.js";
 import { StoreController } from "../shared/store-controller.js";
 import type { Attachment, Conversation } from "../shared/types.js";
 import { endPanel, offlineForm, type EndState } from "./panels.js";
+import { callbackStrings, isOpen, type Callback } from "../shared/callback.js";
+import "./callback-form/callback-form.js";
+import { phoneIcon, type CallbackDetail, type QueuePlace } from "./callback-form/callback-form.js";
 import { styles } from "./widget.styles.js";
 
 const TOKEN_KEY = "relais.visitor";
@@ -40,6 +43,10 @@ export class RelaisWidget extends LitElement {
     formError: { state: true },
     end: { state: true },
     busy: { state: true },
+    view: { state: true },
+    callback: { state: true },
+    callbackPlace: { state: true },
+    callbackOffered: { state: true },
   };
 
   open = sessionStorage.getItem(OPEN_KEY) === "1";
@@ -48,6 +55,12 @@ export class RelaisWidget extends LitElement {
   formError: string | null = null;
   end: EndState = { rating: null, transcriptSent: false, error: null };
   busy = false;
+  /** The panel shows the chat, or the "call me back" form and where the request stands. */
+  view: "chat" | "callback" = "chat";
+  callback: Callback | null = null;
+  callbackPlace: QueuePlace | null = null;
+  /** The queue offered a callback instead of waiting on (an overflow step). */
+  callbackOffered = false;
   server = "";
   identity: string | null = null;
 
@@ -69,7 +82,14 @@ export class RelaisWidget extends LitElement {
     this.store = new ChatStore({
       api: this.api,
       hello: () => ({ token: this.token }),
-      extra: { ready: () => this.reportPage() },
+      extra: {
+        ready: () => this.reportPage(),
+        callback: (f) => this.setCallback(f.callback),
+        callback_offered: () => (this.callbackOffered = true),
+        queue_position: (f) => {
+          if (f.task_id === this.callback?.task_id) this.callbackPlace = { position: f.position, waitS: f.estimated_wait_s };
+        },
+      },
       // The token is no longer valid (expired, or the server's data was reset): start afresh.
       onUnauthorized: () => {
         this.token = null;
@@ -104,6 +124,7 @@ export class RelaisWidget extends LitElement {
       this.store.disconnect();
       await this.restoreHistory();
       this.store.connect();
+      await this.loadCallback();
     } catch (error) {
       this.store.reportError(errorText(error));
     }
@@ -128,6 +149,25 @@ export class RelaisWidget extends LitElement {
     }
     this.fetched.add(id);
     await this.store.loadMessages(id);
+  }
+
+  /** The visitor's request still open, from any page (the newest first). */
+  private async loadCallback(): Promise<void> {
+    const mine = await this.api.get<Callback[]>("/api/v1/callbacks");
+    this.setCallback(mine.find(isOpen) ?? null);
+  }
+
+  private setCallback(callback: Callback | null): void {
+    // Frames and answers may cross: a request the visitor replaced stays replaced.
+    if (callback && this.callback && callback.id !== this.callback.id && isOpen(this.callback) && !isOpen(callback)) return;
+    if (callback?.task_id !== this.callback?.task_id || callback?.status !== "waiting") this.callbackPlace = null;
+    this.callback = callback;
+  }
+
+  /** For the host page: Relais.callback(), and any element with data-relais-callback. */
+  openCallback(): void {
+    this.view = "callback";
+    this.setOpen(true);
   }
 
   setOpen(open: boolean): void {
@@ -190,6 +230,9 @@ export class RelaisWidget extends LitElement {
             <h2>${s.title}</h2>
             <p>${current?.assignee_name ?? (online ? s.subtitleOnline : s.subtitleOffline)}</p>
           </div>
+          <button type="button" class="callback-open" data-testid="callback-open"
+            aria-pressed=${this.view === "callback" ? "true" : "false"}
+            @click=${() => (this.view = this.view === "callback" ? "chat" : "callback")}>${phoneIcon}<span>${callbackStrings(this.language).callMeBack}</span></button>
           <button type="button" @click=${this.switchLang} lang=${this.language === "en" ? "fr" : "en"}>${s.language}</button>
           <button type="button" aria-label=${s.close} @click=${() => this.setOpen(false)}>${closeIcon}</button>
         </header>
@@ -199,12 +242,31 @@ export class RelaisWidget extends LitElement {
               <button type="button" @click=${() => store.clearError()}>${s.dismiss}</button></div>`
           : nothing}
         ${this.offlineSent && current ? html`<p class="note thanks" role="status">${s.offlineThanks}</p>` : nothing}
-        ${this.renderQueuePlace(current)}
-        ${offline
-          ? offlineForm(s, this.offlineSent, this.formError, { submit: (f) => void this.leaveMessage(f) })
-          : this.renderConversation(current)}
+        ${this.view === "callback"
+          ? this.renderCallback(current)
+          : html`${this.renderCallbackNote()}${this.renderQueuePlace(current)}
+            ${offline
+              ? offlineForm(s, this.offlineSent, this.formError, { submit: (f) => void this.leaveMessage(f) })
+              : this.renderConversation(current)}`}
       </section>
     `;
+  }
+
+  private renderCallback(current: Conversation | null) {
+    return html`<relais-callback-form .api=${this.api} .language=${this.language} .callback=${this.callback}
+      .place=${this.callbackPlace} .conversationId=${current && current.status !== "resolved" ? current.id : null}
+      @relais-callback=${(e: CustomEvent<CallbackDetail>) => this.setCallback(e.detail.callback)}
+      @relais-callback-close=${() => (this.view = "chat")}></relais-callback-form>`;
+  }
+
+  /** In the chat: the callback offered by the queue, or the request already made. */
+  private renderCallbackNote() {
+    const cs = callbackStrings(this.language);
+    const open = isOpen(this.callback);
+    if (!open && !this.callbackOffered) return nothing;
+    return html`<p class="note callback-note" role="status" data-testid="callback-note">
+      <span>${open ? cs.callbackTitle : cs.offerCallback}</span>
+      <button type="button" class="secondary" @click=${() => (this.view = "callback")}>${phoneIcon} ${cs.callMeBack}</button></p>`;
   }
 
   /** While nobody has the conversation yet: the place in the queue and the estimated wait. */

@@ -13,6 +13,7 @@ import { TaskStore } from "../../shared/task-store.js";
 import "../offer-card/offer-card.js";
 import type { TaskDetail, TaskIdDetail } from "../offer-card/offer-card.js";
 import "../contact-panel/contact-panel.js";
+import "../callback-panel/callback-panel.js";
 import { styles } from "./desk.styles.js";
 import "../login-form/login-form.js";
 
@@ -232,11 +233,14 @@ export class RelaisDesk extends LitElement {
     const me = this.agent?.id;
     const offers = this.tasks.offers(me).filter((t) => !this.goneOffers.has(`${t.id}:${t.version}`));
     const shown = [...this.tasks.wrapUps(me), ...offers];
-    if (!shown.length) return nothing;
+    // Callbacks accepted: no conversation to open, the call is made from its panel.
+    const calls = this.tasks.all().filter((t) => t.channel === "callback" && t.state === "assigned" && t.agent_id === me);
+    if (!shown.length && !calls.length) return nothing;
     return html`<div class="offers" @relais-offer-accepted=${(e: CustomEvent<TaskDetail>) => this.tasks.set(e.detail.task)}
       @relais-offer-rejected=${(e: CustomEvent<TaskDetail>) => this.tasks.set(e.detail.task)}
       @relais-wrap-up-ended=${(e: CustomEvent<TaskDetail>) => this.tasks.set(e.detail.task)}
       @relais-offer-gone=${this.offerGone}>
+      ${repeat(calls, (t) => t.id, (t) => html`<relais-callback-panel .task=${t} .api=${this.api}></relais-callback-panel>`)}
       ${repeat(shown, (t) => t.id, (t) => html`<relais-offer-card .task=${t} .api=${this.api} .strings=${this.strings}
         ?expanded=${t === offers[0] && t.conversation_id !== this.selected}></relais-offer-card>`)}
     </div>`;
