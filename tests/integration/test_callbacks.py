@@ -444,3 +444,56 @@ def test_the_callbacks_api_is_in_the_openapi_schema(tmp_path: Path) -> None:
         "/api/v1/callbacks/{callback_id}/outcome",
     ):
         assert path in paths, path
+
+
+async def test_a_waiting_callback_hears_its_place_in_the_queue(
+    live: tuple[LiveServer, MovableClock],
+) -> None:
+    server, _ = live
+    visitors = [await new_visitor(server.base) for _ in range(2)]
+    sockets = [await v.ws() for v in visitors]
+    made = []
+    for i, visitor in enumerate(visitors):
+        r = await visitor.post("/api/v1/callbacks", ask(f"+3361234567{i}"))
+        made.append(r.json())
+    for n, (ws, callback) in enumerate(zip(sockets, made, strict=True)):
+        frame = await ws.wait_for(
+            lambda f, c=callback: f["type"] == "queue_position" and f["task_id"] == c["task_id"]
+        )
+        assert frame["position"] == n + 1 and frame["conversation_id"] is None
+        # Only its own: the other visitor's place never reaches it.
+        assert all(f["task_id"] == callback["task_id"] for f in ws.of_type("queue_position"))
+    for closable in (*sockets, *visitors):
+        await closable.close()
+
+
+def test_the_callback_event_crosses_the_bus_between_processes() -> None:
+    from relais.app import decode_event
+    from relais.channels.callback.events import CallbackChanged
+    from relais.channels.callback.schemas import CallbackOut
+
+    now = datetime.now(UTC)
+    event = CallbackChanged(
+        visitor_id="v1",
+        callback=CallbackOut(
+            id="c1",
+            task_id="t1",
+            status="retry",
+            number=MOBILE,
+            reason="",
+            lang="en",
+            consent_at=now,
+            slot_start=None,
+            slot_end=None,
+            conversation_id=None,
+            page_url=None,
+            page_title=None,
+            attempts=[],
+            max_attempts=3,
+            next_attempt_at=now,
+            outcome=None,
+            created_at=now,
+            ended_at=None,
+        ),
+    )
+    assert decode_event(event.model_dump_json()) == event
