@@ -50,6 +50,7 @@ class _RelaisPeer(Peer):
         self._behind: dict[str, int] = {}  # what the last heartbeat said we had not seen yet
         self._fetching = False
         self.me = ""  # its principal's id, from the ready frame
+        self.mine: set[str] = set()  # an agent's: the conversations it holds
 
     def uri(self) -> str:
         return self.target.ws
@@ -85,8 +86,11 @@ class _RelaisPeer(Peer):
             conversation = frame["conversation"]
             if self.kind == "agent" and conversation["assignee_id"] not in (None, self.me):
                 self.cursors.pop(conversation["id"], None)  # another agent's: the desk drops it
+                self.mine.discard(conversation["id"])
             else:
                 self.cursors.setdefault(conversation["id"], 0)
+                if conversation["assignee_id"] == self.me:
+                    self.mine.add(conversation["id"])
         elif kind == "ack":
             if frame["ok"]:
                 self.acknowledged(frame["ref"])
@@ -205,7 +209,8 @@ class RelaisAgent(_RelaisPeer):
         await ws.send(_json({"type": "hello", "cursors": dict(list(self.cursors.items())[:500])}))
 
     def answer(self, conversation_id: str) -> None:
-        if self.ctx.rng.random() < self.ctx.reply_ratio:
+        # Only in its own conversations: the team sees a waiting one, its holder answers.
+        if conversation_id in self.mine and self.ctx.rng.random() < self.ctx.reply_ratio:
             self._post(conversation_id, "a2v")
 
 
