@@ -31,6 +31,7 @@ PLACEHOLDERS: Final = frozenset({"reference", "subject", "name", "queue", "expec
 MAX_TEMPLATE: Final = 10_000
 MAX_VALUE: Final = 300  # of a customer's subject or name quoted in the acknowledgement
 _PIECE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+_BLANKS_COMMA = re.compile(r"(?<![ \t])[ \t]+,")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
 
 
@@ -254,4 +255,6 @@ def _one_line(text: str) -> str:
 
 def _tidy(text: str) -> str:
     # An empty {name} leaves "Hello ," or "Bonjour ,": no space before the comma then.
-    return re.sub(r"[ \t]+,", ",", text.replace("\r\n", "\n")).strip() + "\n"
+    # The look-behind starts a match only at the start of a run of blanks: linear, where
+    # "[ \t]+," alone retries from every blank of a long run.
+    return _BLANKS_COMMA.sub(",", text.replace("\r\n", "\n")).strip() + "\n"

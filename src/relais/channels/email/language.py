@@ -31,8 +31,9 @@ UNKNOWN: Final = "unknown"
 CANDIDATES: Final = ("en", "fr", "de", "es", "it", "nl", "pt")
 MAX_CHARS: Final = 2000  # the opening of a mail says its language; more only costs time
 MIN_LETTERS: Final = 3
-# What is not language: addresses, links, numbers, references, "[#123]".
-_NOISE = re.compile(r"\S+@\S+|\b(?:https?://|www\.)\S+|[\d_#\[\]()<>{}|/\\*=+~^]+", re.IGNORECASE)
+# What is not language: addresses and links (whole words, dropped), numbers and symbols.
+_LINKS = ("http://", "https://", "www.")
+_SYMBOLS = re.compile(r"[\d_#\[\]()<>{}|/\\*=+~^]+")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -112,7 +113,14 @@ def _lingua(code: str) -> Language:
 
 def _sample(text: str) -> str | None:
     """The opening of ``text`` without what is not words; None with too few letters."""
-    sample = _NOISE.sub(" ", text[: MAX_CHARS * 2])[:MAX_CHARS]
+    # Split and filter rather than one regular expression: "\\S+@\\S+" backtracks
+    # quadratically on a long word without "@".
+    kept = (
+        w
+        for w in text[: MAX_CHARS * 2].split()
+        if "@" not in w and not w.lower().startswith(_LINKS)
+    )
+    sample = _SYMBOLS.sub(" ", " ".join(kept))[:MAX_CHARS]
     for count, _ in enumerate(_LETTER.finditer(sample), 1):
         if count >= MIN_LETTERS:
             return sample
@@ -126,5 +134,5 @@ def default_detector() -> Detector:
 
 
 def detect_language(text: str, hint: str | None = None) -> str:
-    """"fr", "en" or "unknown", with the shared default detector."""
+    """ "fr", "en" or "unknown", with the shared default detector."""
     return default_detector().detect(text, hint)
