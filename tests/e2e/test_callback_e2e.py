@@ -209,3 +209,47 @@ def test_the_callback_form_speaks_french_and_fits_a_phone(
         expect(page.get_by_test_id("callback-number")).to_have_attribute("aria-invalid", "true")
     finally:
         context.close()
+
+
+def test_the_visitor_finds_its_callback_on_another_page_changes_the_time_and_cancels(
+    browser: Any, relais: ServerThread
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
+    try:
+        page = context.new_page()
+        page.goto(f"{relais.base}/demo/shop")
+        page.locator("button[data-relais-callback]").click()
+        page.get_by_test_id("callback-number").fill("+44 20 7946 0958")
+        page.get_by_test_id("callback-at-time").check()
+        page.get_by_test_id("callback-consent").check()
+        page.get_by_test_id("callback-submit").click()
+        status = page.get_by_test_id("callback-status")
+        expect(status).to_contain_text("We will call you on +442079460958 on")
+
+        # Another page of the site: the widget knows the request, from the chat too.
+        page.goto(f"{relais.base}/demo/shop/checkout")
+        expect(page.get_by_test_id("launcher")).to_have_attribute("aria-expanded", "true")
+        note = page.get_by_test_id("callback-note")
+        expect(note).to_contain_text("Ask to be called back")
+        note.get_by_role("button").click()
+        booked = status.inner_text()
+
+        page.get_by_test_id("callback-change").click()
+        page.get_by_test_id("callback-at-time").check()
+        slots = page.get_by_test_id("callback-slot").locator("option")
+        later = slots.nth(1).get_attribute("value")
+        page.get_by_test_id("callback-slot").select_option(later)
+        page.get_by_test_id("callback-submit").click()
+        expect(status).not_to_have_text(booked)
+        expect(status).to_contain_text("We will call you on +442079460958 on")
+
+        page.get_by_test_id("callback-cancel").click()
+        expect(status).to_have_text("Your callback request is cancelled.")
+        page.get_by_test_id("callback-new").click()
+        expect(page.get_by_test_id("callback-form")).to_be_visible()
+        page.get_by_test_id("callback-back").click()
+        expect(
+            page.get_by_test_id("offline-form")
+        ).to_be_visible()  # nobody online: the chat's own form
+    finally:
+        context.close()
