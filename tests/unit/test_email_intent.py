@@ -28,8 +28,8 @@ def example(mail: dict[str, Any]) -> Example:
 
 
 def split(mails: list[dict[str, Any]], fold: int, folds: int) -> tuple[list[Example], list[Any]]:
-    """Every ``folds``-th mail of each intent and language held out (the files alternate
-    nothing: each holds one intent, English then French, so this is stratified)."""
+    """Every ``folds``-th mail held out: each file holds one intent, English then French, so
+    every fold has every intent in both languages."""
     train = [example(m) for i, m in enumerate(mails) if i % folds != fold]
     test = [m for i, m in enumerate(mails) if i % folds == fold]
     return train, test

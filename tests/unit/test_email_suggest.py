@@ -159,3 +159,21 @@ def test_a_document_is_most_similar_to_itself() -> None:
     index.add("c", "invoice with VAT number")
     best, score = index.search("refund for my broken lamp please")[0]
     assert best == "a" and score == pytest.approx(1.0)
+
+
+def test_norms_are_kept_while_the_index_grows_a_little_and_scores_stay_close() -> None:
+    index = TextIndex()
+    for i in range(300):
+        index.add(f"d{i}", f"question item{i} about parcel{i % 7} and refund{i % 11}")
+    exact = index.search("question item5 about parcel5 and refund5")[0]
+    index.add("late", "a question added afterwards about invoices")  # +0.3%: norms kept
+    again = index.search("question item5 about parcel5 and refund5")[0]
+    assert again[0] == exact[0] == "d5"
+    assert again[1] == pytest.approx(exact[1], abs=0.01)
+    for i in range(10):  # past 1%: computed again, exact for the new size
+        index.add(f"more{i}", "another invoice question")
+    fresh = TextIndex()
+    fresh.documents, fresh.postings = index.documents, index.postings
+    assert index.search("invoice question")[0][1] == pytest.approx(
+        fresh.search("invoice question")[0][1]
+    )

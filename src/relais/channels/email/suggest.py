@@ -29,6 +29,7 @@ from relais.channels.email.text import fold, words
 
 MAX_QUERY: Final = 8 * 1024  # characters of a mail used to search: its opening says what it asks
 EVIDENCE: Final = 5  # similar questions that count towards a past reply's score
+NORM_DRIFT: Final = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,15 +78,20 @@ def terms(text: str) -> Counter[str]:
 
 @dataclass(slots=True)
 class _Document:
-    terms: Counter[str]
+    tf: dict[str, float]  # 1 + log(count) per term
     language: str | None
     norm: float = 0.0
-    norm_at: int = -1  # the index size the norm was computed for (idf changes as it grows)
+    norm_at: int = 0  # the index size the norm was computed for (0: never)
 
 
 @dataclass(slots=True)
 class TextIndex:
-    """TF-IDF (sublinear tf, smoothed idf) over documents added one at a time."""
+    """TF-IDF (sublinear tf, smoothed idf) over documents added one at a time.
+
+    A document's norm depends on every term's idf, which moves as documents come: norms are
+    computed again only once the index has grown or shrunk by more than ``NORM_DRIFT`` since,
+    so a search after each new reply does not pay for every document again (idf moves by
+    log(1.01) at most meanwhile; scores are clamped to 1)."""
 
     documents: dict[str, _Document] = field(default_factory=dict)
     postings: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -93,16 +99,16 @@ class TextIndex:
     def add(self, doc_id: str, text: str, language: str | None = None) -> None:
         """Index ``text`` under ``doc_id`` (replacing what it held)."""
         self.remove(doc_id)
-        document = _Document(terms(text), language)
+        document = _Document({t: _tf(n) for t, n in terms(text).items()}, language)
         self.documents[doc_id] = document
-        for term in document.terms:
+        for term in document.tf:
             self.postings[term].add(doc_id)
 
     def remove(self, doc_id: str) -> None:
         document = self.documents.pop(doc_id, None)
         if document is None:
             return
-        for term in document.terms:
+        for term in document.tf:
             holders = self.postings[term]
             holders.discard(doc_id)
             if not holders:
@@ -110,17 +116,22 @@ class TextIndex:
 
     def search(self, text: str, *, language: str | None = None) -> list[tuple[str, float]]:
         """Every document sharing a term with ``text``, with its cosine similarity, best first."""
-        query = {t: _tf(n) * self._idf(t) for t, n in terms(text).items() if t in self.postings}
+        idf = {t: self._idf(t) for t in terms(text) if t in self.postings}
+        query = {t: _tf(n) * idf[t] for t, n in terms(text).items() if t in idf}
         query_norm = math.sqrt(sum(w * w for w in query.values()))
         if not query_norm:
             return []
         dots: defaultdict[str, float] = defaultdict(float)
+        documents = self.documents
         for term, weight in query.items():
+            scaled = weight * idf[term]
             for doc_id in self.postings[term]:
-                document = self.documents[doc_id]
-                if language is None or document.language in (None, language):
-                    dots[doc_id] += weight * _tf(document.terms[term]) * self._idf(term)
-        scored = [(d, dot / (query_norm * self._norm(d))) for d, dot in dots.items()]
+                dots[doc_id] += scaled * documents[doc_id].tf[term]
+        scored = [
+            (d, dot / (query_norm * self._norm(d)))
+            for d, dot in dots.items()
+            if language is None or documents[d].language in (None, language)
+        ]
         scored.sort(key=lambda item: (-item[1], item[0]))
         return [(d, min(1.0, s)) for d, s in scored]
 
@@ -130,11 +141,10 @@ class TextIndex:
 
     def _norm(self, doc_id: str) -> float:
         document = self.documents[doc_id]
-        if document.norm_at != len(self.documents):
-            document.norm = math.sqrt(
-                sum((_tf(n) * self._idf(t)) ** 2 for t, n in document.terms.items())
-            )
-            document.norm_at = len(self.documents)
+        size = len(self.documents)
+        if abs(size - document.norm_at) > NORM_DRIFT * document.norm_at or not document.norm_at:
+            document.norm = math.sqrt(sum((w * self._idf(t)) ** 2 for t, w in document.tf.items()))
+            document.norm_at = size
         return document.norm or 1.0
 
 
