@@ -186,6 +186,13 @@ def test_spam_is_closed_never_auto_answered_and_stops() -> None:
     assert not ham.spam and ham.auto_answer == "ack" and ham.queue == "after"
 
 
+def test_a_stored_rule_set_evaluates_like_its_list() -> None:
+    rules = [rule("a", {"kind": "always"}, queue("a")), rule("b", {"kind": "always"}, queue("b"))]
+    stored = RuleSet.model_validate_json(RuleSet(rules=tuple(rules)).model_dump_json())
+    assert evaluate(stored, FACTS) == evaluate(rules, FACTS)
+    assert dry_run(stored, FACTS) == dry_run(rules, FACTS)
+
+
 def test_no_rule_no_decision() -> None:
     assert evaluate([], FACTS) == evaluate([], MessageFacts())
     assert evaluate([], FACTS).fired == ()

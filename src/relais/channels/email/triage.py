@@ -46,6 +46,7 @@ from relais.channels.email.rules import (
     LanguageIs,
     NotOf,
     Rule,
+    RuleSet,
     Scalar,
     SetPriority,
     SetQueue,
@@ -196,16 +197,20 @@ class _Facts:
         return (str(getattr(self, name)),)
 
 
-def evaluate(rules: Sequence[Rule], facts: MessageFacts) -> TriageResult:
+def evaluate(rules: RuleSet | Sequence[Rule], facts: MessageFacts) -> TriageResult:
     """The rules applied in order to one mail."""
-    return _run(rules, facts, trace=None)
+    return _run(_listed(rules), facts, trace=None)
 
 
-def dry_run(rules: Sequence[Rule], facts: MessageFacts) -> DryRun:
+def dry_run(rules: RuleSet | Sequence[Rule], facts: MessageFacts) -> DryRun:
     """``evaluate`` with every rule's and every condition's outcome, for an admin's test."""
     traces: list[RuleTrace] = []
-    result = _run(rules, facts, trace=traces)
+    result = _run(_listed(rules), facts, trace=traces)
     return DryRun(result=result, rules=tuple(traces))
+
+
+def _listed(rules: RuleSet | Sequence[Rule]) -> Sequence[Rule]:
+    return rules.rules if isinstance(rules, RuleSet) else rules
 
 
 def _run(rules: Sequence[Rule], facts: MessageFacts, trace: list[RuleTrace] | None) -> TriageResult:
