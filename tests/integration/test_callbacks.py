@@ -367,6 +367,9 @@ async def test_hostile_requests_are_refused_and_change_nothing(
         (ask(slot_start="2030-01-01T10:07:00Z", slot_end="2030-01-01T10:37:00Z"), "invalid_slot"),
         (ask(conversation_id="not-theirs"), "not_found"),
         (ask(region="France"), "invalid"),
+        (ask(reason="a\x00b"), "invalid"),
+        (ask(conversation_id="\x00"), "invalid"),
+        (ask(page_title="\x1b[31m"), "invalid"),
         ({**ask(), "extra": 1}, "invalid"),
     ]:
         r = await other.post("/api/v1/callbacks", body)
@@ -380,6 +383,8 @@ async def test_hostile_requests_are_refused_and_change_nothing(
     r = await other.client.put(f"/api/v1/callbacks/{cid}/time", json={}, headers=other.headers())
     assert r.status_code == 404
     assert (await other.get("/api/v1/callbacks")).json() == []
+    for odd in ("%00", "x" * 200, "' OR 1=1 --"):
+        assert (await other.get(f"/api/v1/callbacks/{odd}")).status_code == 404
     assert (await bruno.get(f"/api/v1/callbacks/{cid}")).status_code == 404
     r = await bruno.post(f"/api/v1/callbacks/{cid}/outcome", {"outcome": "reached"})
     assert r.status_code == 404

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from relais.channels.callback.domain import Outcome, VisitorStatus
 
@@ -38,6 +38,17 @@ class CallbackIn(BaseModel):
     conversation_id: str | None = Field(default=None, max_length=32)
     page_url: str | None = Field(default=None, max_length=2000)
     page_title: str | None = Field(default=None, max_length=300)
+
+    @field_validator("number", "reason", "conversation_id", "page_url", "page_title")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        # NUL and other control characters: refused here rather than by the database (which
+        # would answer an error 500 for a NUL on PostgreSQL). Line breaks of a reason are fine.
+        if value is not None and any(
+            (ord(c) < 32 and c not in "\t\n\r") or c == "\x7f" for c in value
+        ):
+            raise ValueError("control characters are not allowed")
+        return value
 
 
 class TimeIn(BaseModel):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from datetime import datetime
 from typing import cast
 
@@ -56,6 +57,7 @@ from relais.routing.service import do_complete, do_create_task, do_move, get_tas
 log = logging.getLogger(__name__)
 
 DAY_S, HOUR_S = 86_400, 3_600
+_ID = re.compile(r"[0-9a-f]{32}")
 # Creations are serialised on PostgreSQL so that two requests at once cannot both pass a rate
 # limit they would together exceed (SQLite has one writer already). Any fixed 64-bit key.
 _CREATE_LOCK = 0x5245_4C41_4953_4342  # "RELAISCB"
@@ -173,6 +175,8 @@ async def check_readable(
     """The callback and its task, if ``principal`` may see it: its visitor; the agent who holds
     its task or called it; supervisors. Anyone else learns nothing (404, as if it did not
     exist)."""
+    if not _ID.fullmatch(callback_id):  # ids are ours (core.ids): anything else is no callback
+        raise NotFound("No such callback.")
     callback = await uow.session.get(CallbackRequest, callback_id, populate_existing=True)
     if callback is None:
         raise NotFound("No such callback.")
