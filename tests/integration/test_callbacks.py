@@ -89,7 +89,7 @@ async def available(server: LiveServer, email: str = "alice@test.example") -> tu
 
 async def task_row(server: LiveServer, task_id: str) -> Task:
     async with server.runtime.db.transaction(write=False) as uow:
-        task = await uow.session.get(Task, task_id)
+        task: Task | None = await uow.session.get(Task, task_id)
         assert task is not None
         return task
 
@@ -457,19 +457,23 @@ async def test_a_waiting_callback_hears_its_place_in_the_queue(
     server, _ = live
     visitors = [await new_visitor(server.base) for _ in range(2)]
     sockets = [await v.ws() for v in visitors]
-    made = []
+    made: list[dict[str, Any]] = []
     for i, visitor in enumerate(visitors):
         r = await visitor.post("/api/v1/callbacks", ask(f"+3361234567{i}"))
         made.append(r.json())
+
+    def place_of(task_id: str) -> Any:
+        return lambda f: f["type"] == "queue_position" and f["task_id"] == task_id
+
     for n, (ws, callback) in enumerate(zip(sockets, made, strict=True)):
-        frame = await ws.wait_for(
-            lambda f, c=callback: f["type"] == "queue_position" and f["task_id"] == c["task_id"]
-        )
+        frame = await ws.wait_for(place_of(callback["task_id"]))
         assert frame["position"] == n + 1 and frame["conversation_id"] is None
         # Only its own: the other visitor's place never reaches it.
         assert all(f["task_id"] == callback["task_id"] for f in ws.of_type("queue_position"))
-    for closable in (*sockets, *visitors):
-        await closable.close()
+    for ws in sockets:
+        await ws.close()
+    for visitor in visitors:
+        await visitor.close()
 
 
 def test_the_callback_event_crosses_the_bus_between_processes() -> None:
