@@ -15,6 +15,7 @@ from relais.core.clock import utcnow
 from relais.core.db import Database, UnitOfWork
 from relais.routing.events import QueueChanged
 from relais.routing.models import Queue
+from relais.routing.queues import RoutingRules
 
 
 def mail_domain(settings: Settings) -> str:
@@ -64,8 +65,16 @@ async def ensure_mailboxes(
         for config in mailboxes_of(settings):
             queue = await uow.session.scalar(select(Queue).where(Queue.name == config.queue))
             if queue is None:
+                # The same offer rules as the default queue: one setting for the whole ACD.
+                rules = RoutingRules(
+                    auto_accept=settings.routing.auto_accept,
+                    reservation_timeout_s=settings.routing.reservation_timeout_s,
+                )
                 queue = Queue(
-                    name=config.queue, channels=["email"], team_ids=[default_team_id], rules={}
+                    name=config.queue,
+                    channels=["email"],
+                    team_ids=[default_team_id],
+                    rules=rules.model_dump(mode="json"),
                 )
                 uow.session.add(queue)
                 await uow.session.flush()

@@ -97,6 +97,7 @@ class MailListener:
         self.max_bytes = max_bytes
         self.hostname = hostname
         self._server: asyncio.Server | None = None
+        self._sessions: set[SMTP] = set()
 
     def _protocol(self) -> SMTP:
         kind: Any = LMTP if self.lmtp else SMTP
@@ -108,6 +109,7 @@ class MailListener:
             hostname=self.hostname,
             ident="Relais",
         )
+        self._sessions = {p for p in self._sessions if p.transport is not None} | {protocol}
         return protocol
 
     async def start(self) -> None:
@@ -118,5 +120,9 @@ class MailListener:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
+            for session in self._sessions:  # close() leaves open connections open
+                if session.transport is not None:
+                    session.transport.close()
+            self._sessions.clear()
             await self._server.wait_closed()
             self._server = None
