@@ -42,6 +42,8 @@ from relais.core.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimit
 from relais.identity import endpoints as identity_endpoints
 from relais.identity.events import AgentPresenceChanged
 from relais.identity.service import get_or_create_team
+from relais.integrations.signing import decode_secret
+from relais.integrations.webhooks import Backoff, WebhookSender
 from relais.realtime import endpoints as realtime_endpoints
 from relais.realtime.gateway import Gateway
 from relais.routing import endpoints as routing_endpoints
@@ -123,6 +125,28 @@ def build_runtime(settings: Settings) -> Runtime:
     )
 
 
+def _webhook_sender(settings: Settings, runtime: Runtime) -> WebhookSender | None:
+    """The CTI webhook's sender, when a URL is configured (RELAIS_CTI__WEBHOOK_URL)."""
+    cti = settings.cti
+    if not cti.webhook_url or cti.webhook_secret is None:
+        return None
+    sender = WebhookSender(
+        runtime.db,
+        url=cti.webhook_url,
+        key=decode_secret(cti.webhook_secret.get_secret_value()),
+        holder=f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}",
+        events=cti.webhook_events,
+        templates=(cti.pop_url_template, cti.pop_url_fallback_template),
+        timeout_s=cti.webhook_timeout_s,
+        backoff=Backoff(cti.webhook_retry_base_s, cti.webhook_retry_max_s),
+        max_attempts=cti.webhook_max_attempts,
+        poll_s=cti.webhook_poll_s,
+        lease_ttl_s=cti.lease_ttl_s,
+    )
+    runtime.bus.subscribe(sender.on_event)
+    return sender
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = build_runtime(settings)
@@ -154,7 +178,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             mail = MailChannel(settings, runtime.db, runtime.bus, runtime.attachments)
             await mail.start(team.id)
         app.state.mail = mail
+        webhooks = _webhook_sender(settings, runtime)
+        if webhooks is not None:
+            await webhooks.start()
+        app.state.webhooks = webhooks
         yield
+        if webhooks is not None:
+            await webhooks.stop()
         if mail is not None:
             await mail.stop()
         await runtime.loop_monitor.stop()

@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from relais.channels.callback.domain import CallbackPolicy
@@ -144,6 +144,70 @@ class MailSettings(BaseModel):
     lease_ttl_s: float = Field(default=30.0, gt=0)
 
 
+WebhookEvent = Literal["task.offered", "task.accepted", "task.completed"]
+WEBHOOK_EVENTS: tuple[WebhookEvent, ...] = ("task.offered", "task.accepted", "task.completed")
+
+
+class CtiSettings(BaseModel):
+    """The CRM screen pop and the signed webhook (docs/configuration.md, "CTI")."""
+
+    # e.g. https://crm.example.com/contacts/{external_id}?task={task_id}; placeholders in
+    # relais.integrations.cti.PLACEHOLDERS, each value percent-encoded. Checked at start-up.
+    pop_url_template: str | None = None
+    # Used when the template lacks a value (an anonymous visitor has no external id), e.g. a
+    # search by e-mail; no link when both lack one.
+    pop_url_fallback_template: str | None = None
+    # The desk opens the CRM page when the agent accepts (else it only shows the link).
+    open_on_accept: bool = False
+    webhook_url: str | None = None
+    # whsec_ + base64 of 24 to 64 random bytes (Standard Webhooks); required with a URL.
+    webhook_secret: SecretStr | None = None
+    webhook_events: list[WebhookEvent] = Field(default_factory=lambda: list(WEBHOOK_EVENTS))
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    # Back-off between attempts: base, doubling, capped, with jitter; failed after N attempts.
+    webhook_retry_base_s: float = Field(default=5.0, gt=0)
+    webhook_retry_max_s: float = Field(default=3600.0, gt=0)
+    webhook_max_attempts: int = Field(default=10, ge=1, le=100)
+    webhook_poll_s: float = Field(default=2.0, gt=0)
+    lease_ttl_s: float = Field(default=30.0, gt=0)
+
+    @field_validator("pop_url_template", "pop_url_fallback_template")
+    @classmethod
+    def _template(cls, value: str | None) -> str | None:
+        from relais.integrations.cti import parse_template
+
+        if value:
+            parse_template(value)  # raises a ValueError that names the problem
+        return value or None
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value and (
+            urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname
+        ):
+            raise ValueError("the webhook URL must be http:// or https:// with a host")
+        return value or None
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
+        from relais.integrations.signing import decode_secret
+
+        if value is not None and value.get_secret_value():
+            decode_secret(value.get_secret_value())
+            return value
+        return None
+
+    @model_validator(mode="after")
+    def _secret_with_url(self) -> CtiSettings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError("RELAIS_CTI__WEBHOOK_URL needs RELAIS_CTI__WEBHOOK_SECRET")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RELAIS_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -168,6 +232,7 @@ class Settings(BaseSettings):
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     callback: CallbackSettings = Field(default_factory=CallbackSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
+    cti: CtiSettings = Field(default_factory=CtiSettings)
 
     @property
     def is_sqlite(self) -> bool:

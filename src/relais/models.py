@@ -9,6 +9,7 @@ def load_all_models() -> None:
     from relais.contacts import models as _contacts
     from relais.conversations import models as _conversations
     from relais.identity import models as _identity
+    from relais.integrations import models as _integrations
     from relais.routing import models as _routing
 
-    del _callback, _contacts, _conversations, _email, _identity, _routing
+    del _callback, _contacts, _conversations, _email, _identity, _integrations, _routing

@@ -10,8 +10,6 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 
-from relais.conversations.context import ContextOut, context_of
-from relais.conversations.models import Conversation
 from relais.core.db import UnitOfWork
 from relais.core.errors import Forbidden, Invalid, NotFound
 from relais.deps import CurrentAgent, RuntimeDep
@@ -19,10 +17,12 @@ from relais.identity.models import Agent
 from relais.identity.principals import AgentPrincipal
 from relais.identity.schemas import AgentOut, PresenceIn
 from relais.identity.service import agent_out, do_change_presence
+from relais.integrations.cti import pop_url
 from relais.routing.events import QueueChanged
 from relais.routing.models import Queue, Task
 from relais.routing.queues import RoutingRules
 from relais.routing.schemas import TaskOut
+from relais.routing.screen_pop import ScreenPop, screen_pop_of
 from relais.routing.service import (
     do_accept,
     do_end_wrap_up,
@@ -100,28 +100,20 @@ async def list_tasks(
         return [TaskOut.of(t) for t in (await uow.session.scalars(query)).all()]
 
 
-class ScreenPop(BaseModel):
-    task: TaskOut
-    context: ContextOut | None
-    waited_s: float | None
-
-
 @router.get("/tasks/{task_id}/screen-pop")
 async def screen_pop(task_id: str, agent: CurrentAgent, runtime: RuntimeDep) -> ScreenPop:
     """Who the customer is and what they did, shown with the offer, before accepting."""
+    cti = runtime.settings.cti
+    templates = (cti.pop_url_template, cti.pop_url_fallback_template)
     async with runtime.db.transaction(write=False) as uow:
         task = await _own_task(uow, agent, task_id)
-        context = None
-        if task.conversation_id is not None:
-            conversation = await uow.session.get(Conversation, task.conversation_id)
-            if conversation is not None:
-                # Offered the task, the agent may see its conversation even from another team.
-                context = await context_of(uow.session, agent, conversation)
-        waited = None
-        if task.queued_at is not None:
-            end = task.assigned_at or datetime.now(UTC)
-            waited = max(0.0, (end - task.queued_at).total_seconds())
-        return ScreenPop(task=TaskOut.of(task), context=context, waited_s=waited)
+        return await screen_pop_of(
+            uow.session,
+            agent,
+            task,
+            pop_url=(lambda values: pop_url(templates, values)) if any(templates) else None,
+            open_on_accept=cti.open_on_accept,
+        )
 
 
 @router.post("/tasks/{task_id}/accept")

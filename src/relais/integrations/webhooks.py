@@ -1,0 +1,348 @@
+"""The CTI webhook: each task offered, accepted or completed is POSTed, signed, to the
+integrator's URL, with the screen pop the desk gets (docs/api.md, "CTI for integrators").
+
+One process at a time (the holder of the ``webhooks`` lease) does the work, in two steps:
+
+1. **Feed.** Read the recorded task transitions (``task_events``) past a cursor and write one
+   delivery row per event of interest, its body built once (the screen pop as the store holds
+   it then). Routing neither writes nor waits for anything: the outbox is fed from its record.
+   Transitions of the last ``SETTLE`` are read again at every feed, so one committed a little
+   late (PostgreSQL hands out ids before commit) is not skipped; the unique transition id of
+   a delivery keeps it to one row.
+2. **Deliver.** POST the due rows with httpx, outside any transaction; 2xx is delivered,
+   anything else (an error status, a refused connection, a timeout) is tried again after an
+   exponential back-off with jitter, and marked failed after the last attempt.
+
+Delivery is at least once: a holder that loses its lease in the middle of a POST may have sent
+it when the next holder sends it again. Receivers deduplicate by ``webhook-id``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from relais.core.bus import Event
+from relais.core.clock import utcnow
+from relais.core.db import Database, UnitOfWork
+from relais.identity.principals import AgentPrincipal
+from relais.integrations.cti import pop_url
+from relais.integrations.models import WebhookCursor, WebhookDelivery, new_message_id
+from relais.integrations.signing import headers
+from relais.routing.events import TaskChanged
+from relais.routing.lease import LeaseLost, StoreLease
+from relais.routing.models import Task, TaskEvent
+from relais.routing.screen_pop import ScreenPop, screen_pop_of
+
+log = logging.getLogger(__name__)
+
+VERSION = 1
+SETTLE = timedelta(seconds=30)
+FEED_BATCH = 200
+DELIVER_BATCH = 20
+CONCURRENCY = 4
+# Which transitions are told, by the state they lead to.
+EVENT_OF_STATE = {
+    "reserved": "task.offered",
+    "assigned": "task.accepted",
+    "completed": "task.completed",
+}
+_JITTER = random.Random()  # noqa: S311  # spreads retries; nothing secret depends on it
+# The screen pop is built as an administrator sees it: the integrator gets everything.
+SYSTEM = AgentPrincipal(agent_id="", name="Relais", role="admin")
+
+
+class WebhookMessage(BaseModel):
+    """The body of one POST. ``type`` names the event; ``data`` is the screen pop as
+    ``GET /api/v1/tasks/{id}/screen-pop`` gives it, read when the event was prepared (within
+    seconds of it); ``occurred_at``, ``agent_id`` and ``queue_id`` are the transition's own."""
+
+    type: Literal["task.offered", "task.accepted", "task.completed"]
+    version: int = VERSION
+    event_id: str  # the webhook-id header: the same on every attempt
+    timestamp: datetime  # when the body was prepared
+    occurred_at: datetime
+    task_id: str
+    agent_id: str | None
+    queue_id: str
+    data: ScreenPop
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    base_s: float
+    max_s: float
+
+    def delay(self, attempts: int, rng: random.Random | None = None) -> float:
+        """After ``attempts`` failed attempts: base * 2^(attempts-1), capped, then "equal
+        jitter" (half fixed, half random) so that receivers coming back are not hit by every
+        sender at the same instant."""
+        full = min(self.max_s, self.base_s * 2.0 ** max(0, attempts - 1))
+        return full / 2 + (rng or _JITTER).uniform(0, full / 2)
+
+
+def origin(url: str) -> str:
+    """What logs may say of the receiver: scheme and host, never a path or credentials."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}"
+
+
+# -- feed --------------------------------------------------------------------------------------
+
+
+async def do_feed(
+    uow: UnitOfWork,
+    *,
+    events: Sequence[str],
+    templates: Sequence[str | None],
+    now: datetime,
+    batch: int = FEED_BATCH,
+) -> int:
+    """Deliveries for the task transitions past the cursor. Returns how many were written."""
+    session = uow.session
+    cursor = await session.get(WebhookCursor, "cti", with_for_update=True)
+    if cursor is None:
+        # Configured now: tell of what happens from now on, not of the whole history.
+        last = await session.scalar(select(func.max(TaskEvent.id))) or 0
+        session.add(WebhookCursor(name="cti", last_event_id=last, updated_at=now))
+        await session.flush()
+        return 0
+    states = [s for s, e in EVENT_OF_STATE.items() if e in events]
+    rows = (
+        await session.scalars(
+            select(TaskEvent)
+            .outerjoin(WebhookDelivery, WebhookDelivery.task_event_id == TaskEvent.id)
+            .where(
+                TaskEvent.id > cursor.last_event_id,
+                TaskEvent.to_state.in_(states),
+                WebhookDelivery.id.is_(None),
+            )
+            .order_by(TaskEvent.id)
+            .limit(batch)
+        )
+    ).all()
+    written = 0
+    for event in rows:
+        task = await session.get(Task, event.task_id)
+        if task is None:
+            continue
+        pop = await screen_pop_of(
+            session, SYSTEM, task, pop_url=lambda v: pop_url(templates, v), now=now
+        )
+        delivery = WebhookDelivery(
+            id=new_message_id(), task_event_id=event.id, event_type=EVENT_OF_STATE[event.to_state],
+            task_id=event.task_id, body="", state="pending", attempts=0,
+            next_attempt_at=now, created_at=now,
+        )  # fmt: skip
+        message = WebhookMessage(
+            type=delivery.event_type,
+            event_id=delivery.id,
+            timestamp=now,
+            occurred_at=event.at,
+            task_id=event.task_id,
+            agent_id=event.agent_id,
+            queue_id=event.queue_id,
+            data=pop,
+        )
+        delivery.body = message.model_dump_json()
+        session.add(delivery)
+        written += 1
+    await session.flush()
+    # Move the cursor over what is settled: every older transition has been considered.
+    settled = await session.scalar(
+        select(func.max(TaskEvent.id)).where(
+            TaskEvent.id > cursor.last_event_id, TaskEvent.at < now - SETTLE
+        )
+    )
+    if len(rows) < batch and settled is not None:
+        cursor.last_event_id, cursor.updated_at = settled, now
+    return written
+
+
+# -- deliver -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    delivery_id: str
+    status: int | None
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+async def post(
+    client: httpx.AsyncClient, url: str, key: bytes, delivery: WebhookDelivery, now: float
+) -> Outcome:
+    body = delivery.body.encode()
+    signed = headers(key, delivery.id, int(now), body)
+    try:
+        response = await client.post(
+            url,
+            content=body,
+            headers={**signed, "content-type": "application/json", "user-agent": "Relais"},
+        )
+    except httpx.HTTPError as exc:
+        # The exception's text may carry the URL; its kind is enough.
+        return Outcome(delivery.id, None, type(exc).__name__)
+    return Outcome(delivery.id, response.status_code, None)
+
+
+async def do_record(
+    uow: UnitOfWork,
+    outcomes: Sequence[Outcome],
+    *,
+    backoff: Backoff,
+    max_attempts: int,
+    now: datetime,
+) -> None:
+    for outcome in outcomes:
+        row = await uow.session.get(WebhookDelivery, outcome.delivery_id)
+        if row is None or row.state != "pending":
+            continue
+        row.attempts += 1
+        row.last_status, row.last_error = outcome.status, outcome.error
+        if outcome.ok:
+            row.state, row.delivered_at = "delivered", now
+        elif row.attempts >= max_attempts:
+            row.state, row.failed_at = "failed", now
+        else:
+            row.next_attempt_at = now + timedelta(seconds=backoff.delay(row.attempts))
+
+
+# -- the worker --------------------------------------------------------------------------------
+
+
+class WebhookSender:
+    """Feeds and delivers in the process holding the ``webhooks`` lease; woken by task events,
+    and every ``poll_s`` for what is due later."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        url: str,
+        key: bytes,
+        holder: str,
+        events: Sequence[str],
+        templates: Sequence[str | None],
+        timeout_s: float,
+        backoff: Backoff,
+        max_attempts: int,
+        poll_s: float,
+        lease_ttl_s: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = db
+        self.url = url
+        self._key = key
+        self.events = list(events)
+        self.templates = list(templates)
+        self.timeout_s = timeout_s
+        self.backoff = backoff
+        self.max_attempts = max_attempts
+        self.poll_s = poll_s
+        self.lease = StoreLease(db, "webhooks", holder, ttl_s=lease_ttl_s)
+        self.clock = clock
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def __repr__(self) -> str:  # never the key
+        return f"WebhookSender({origin(self.url)})"
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, TaskChanged):
+            self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="webhooks")
+
+    async def stop(self) -> None:
+        """Let a batch in flight finish (its POSTs end within the timeout), then stop."""
+        if self._task is not None:
+            self._stopping = True
+            self._wake.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), self.timeout_s + 1)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+        with contextlib.suppress(Exception):
+            await self.lease.release()
+
+    async def _run(self) -> None:
+        async with httpx.AsyncClient(timeout=self.timeout_s, follow_redirects=False) as client:
+            while not self._stopping:
+                self._wake.clear()
+                try:
+                    if await self.lease.acquire():
+                        while await self.step(client) and not self._stopping:
+                            pass
+                except asyncio.CancelledError:
+                    raise
+                except LeaseLost:
+                    log.warning("webhooks lease lost by %s", self.lease.holder)
+                except Exception:
+                    log.exception("webhook sender failed; trying again")
+                if not self._stopping:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.poll_s)
+
+    async def step(self, client: httpx.AsyncClient) -> bool:
+        """One feed and one batch of deliveries; True if there may be more to do at once."""
+        now = utcnow()
+        async with self.db.transaction() as uow:
+            await self.lease.fence(uow.session, now)
+            fed = await do_feed(uow, events=self.events, templates=self.templates, now=now)
+        async with self.db.transaction(write=False) as uow:
+            due = (
+                await uow.session.scalars(
+                    select(WebhookDelivery)
+                    .where(
+                        WebhookDelivery.state == "pending", WebhookDelivery.next_attempt_at <= now
+                    )
+                    .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+                    .limit(DELIVER_BATCH)
+                )
+            ).all()
+        if not due:
+            return fed > 0
+        limit = asyncio.Semaphore(CONCURRENCY)
+
+        async def one(delivery: WebhookDelivery) -> Outcome:
+            async with limit:
+                return await post(client, self.url, self._key, delivery, self.clock())
+
+        outcomes = await asyncio.gather(*(one(d) for d in due))
+        for o in outcomes:
+            if not o.ok:
+                log.info(
+                    "webhook %s to %s: %s", o.delivery_id, origin(self.url), o.status or o.error
+                )
+        try:
+            async with self.db.transaction() as uow:
+                await self.lease.fence(uow.session)
+                await do_record(
+                    uow, outcomes, backoff=self.backoff, max_attempts=self.max_attempts,
+                    now=utcnow(),
+                )  # fmt: skip
+        except IntegrityError:
+            log.exception("recording webhook outcomes failed")
+        return len(due) == DELIVER_BATCH or fed > 0
