@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -142,6 +142,8 @@ class MailSettings(BaseModel):
     # built-in texts. Placeholders: {reference} {number} {subject} {name} {expected} {queue}.
     ack_templates: dict[str, dict[str, dict[str, str]]] = Field(default_factory=dict)
     lease_ttl_s: float = Field(default=30.0, gt=0)
+    # Triage rules of new mail, a rule set as JSON ({"rules": [...]}: channels/email/rules.py).
+    triage_rules: dict[str, Any] | None = None
 
 
 WebhookEvent = Literal["task.offered", "task.accepted", "task.completed"]

@@ -309,3 +309,46 @@ async def test_broken_mail_is_stored_with_what_could_be_read_and_the_next_one_go
         assert [(a.filename, a.content_type) for a in attachments] == [("x.png", "image/png")]
         assert unreadable is not None and "queue is gone" in (unreadable.error or "")
         assert ms.store.path(unreadable.raw_key or "").exists()
+
+
+RULES = {
+    "rules": [
+        {"id": "spam", "name": "Known spammer", "when": {"kind": "text", "field": "sender_domain",
+         "op": "equals", "values": ["spam.example"]}, "then": [{"kind": "close_spam"}]},
+        {"id": "billing", "name": "Invoices to billing",
+         "when": {"kind": "text", "field": "subject", "op": "word", "values": ["invoice"]},
+         "then": [{"kind": "set_queue", "queue": "Billing mail"},
+                  {"kind": "add_tags", "tags": ["invoice"]},
+                  {"kind": "set_priority", "priority": 5}]},
+    ]
+}  # fmt: skip
+
+
+async def test_the_admins_triage_rules_choose_the_queue_and_set_spam_aside(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    async with mail_store(sqlite_url, tmp_path, triage_rules=RULES) as ms:
+        async with ms.db.transaction() as uow:
+            billing = Queue(name="Billing mail", channels=["email"], team_ids=[ms.team_id])
+            uow.session.add(billing)
+            await uow.session.flush()
+            billing_id = billing.id
+        invoice = await ingest(
+            ms.db, ms.config, make_mail(subject="Wrong invoice 88"), mailbox=ms.support,
+            source="smtp",
+        )  # fmt: skip
+        other = await ingest(ms.db, ms.config, make_mail(), mailbox=ms.support, source="smtp")
+        spam = await ingest(
+            ms.db, ms.config, make_mail(sender="win@spam.example"), mailbox=ms.support,
+            source="smtp",
+        )  # fmt: skip
+        assert (invoice.state, other.state, spam.state) == ("routed", "routed", "spam")
+        assert not spam.acknowledged and spam.conversation_id is None
+        async with ms.db.transaction(write=False) as uow:
+            tasks = {t.conversation_id: t for t in (await uow.session.scalars(select(Task))).all()}
+        task = tasks[invoice.conversation_id]
+        assert (task.queue_id, task.priority, task.attributes["tags"]) == (
+            billing_id, 5, ["invoice"],
+        )  # fmt: skip
+        assert tasks[other.conversation_id].queue_id == ms.support.queue_id
+        assert len(tasks) == 2

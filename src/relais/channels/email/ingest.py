@@ -12,7 +12,9 @@ decisions are domain.py's; this module moves data:
    - a person's mail: threaded (In-Reply-To/References, then a trusted ``[#n]``) or a new
      conversation of channel ``email``; the sender matched to a Contact; a message with the
      HTML made safe; a task of the mailbox's queue (new conversation, or one with no live
-     task); an acknowledgement in the outbox when domain.acknowledgement says so;
+     task), the admin's triage rules (triage.py) choosing the queue, skills, priority and tags
+     of a new conversation or calling it spam; an acknowledgement in the outbox when
+     domain.acknowledgement says so;
    and the IMAP cursor, fenced by the mailbox's lease.
 
 A mail that fails past the parser (a bug, a row the database refuses) is stored as
@@ -44,7 +46,9 @@ from relais.channels.email.models import InboundMail, MailAddress, Mailbox, Mail
 from relais.channels.email.outbox import do_enqueue
 from relais.channels.email.parse import Address, ParsedMail, parse_message
 from relais.channels.email.repository import MailboxRef
+from relais.channels.email.rules import RuleSet, Scalar
 from relais.channels.email.threading import find_reference, format_reference, normalise_subject
+from relais.channels.email.triage import TriageResult, evaluate, facts_from_mail
 from relais.contacts.models import Contact
 from relais.conversations.attachments import AttachmentStore, sniff
 from relais.conversations.events import ConversationChanged
@@ -78,6 +82,7 @@ class IntakeConfig:
     ack_templates: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
     max_message_bytes: int = 40 * 1024 * 1024
     max_attachment_bytes: int = 25 * 1024 * 1024
+    rules: RuleSet | None = None  # the admin's triage rules (triage.py) for new conversations
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +98,7 @@ class Cursor:
 @dataclass(frozen=True, slots=True)
 class Stored:
     message_id: str
-    state: str  # routed, threaded, automatic, bounce, unreadable, duplicate
+    state: str  # routed, threaded, automatic, bounce, spam, unreadable, duplicate
     inbound_id: str | None = None
     conversation_id: str | None = None
     acknowledged: bool = False
@@ -302,6 +307,13 @@ async def _store_unreadable(
     return known or Stored(mail.message_id, "unreadable", inbound_id=row.id)
 
 
+def _scalars(attributes: Mapping[str, object]) -> dict[str, Scalar]:
+    """The customer's attributes rules may compare: plain values only."""
+    return {
+        k: v for k, v in attributes.items() if v is None or isinstance(v, str | int | float | bool)
+    }
+
+
 def _thread_keys(mail: ParsedMail) -> list[str]:
     from relais.channels.email.threading import thread_keys
 
@@ -404,8 +416,24 @@ async def _person(
     if queue is None:
         raise RuntimeError(f"mailbox {mailbox.name}: its queue is gone")
     new = conversation is None
+    triaged: TriageResult | None = None
     if conversation is None:
         contact = await _contact_for(session, mail.from_ or sender)
+        if config.rules is not None:
+            facts = facts_from_mail(
+                mail,
+                language=lang,
+                customer=_scalars(contact.attributes if contact else {}),
+                mailbox=mailbox.address,
+            )
+            triaged = evaluate(config.rules, facts)
+            if triaged.spam:  # the admin's rules say spam: kept, never routed nor answered
+                row.state = "spam"
+                return False
+            if triaged.queue:
+                queue = (
+                    await session.scalar(select(Queue).where(Queue.name == triaged.queue)) or queue
+                )
         conversation = Conversation(
             channel="email",
             status="open",
@@ -467,6 +495,8 @@ async def _person(
         "mailbox": mailbox.name,
         "reference": format_reference(thread.number),
     }
+    if triaged is not None and triaged.tags:
+        attributes["tags"] = list(triaged.tags)
     if new or await live_task_of_conversation(uow, conversation.id) is None:
         await do_create_task(
             uow,
@@ -475,6 +505,8 @@ async def _person(
             conversation_id=conversation.id,
             contact_id=conversation.contact_id,
             attributes=attributes,
+            requirements=dict(triaged.skills) if triaged else None,
+            priority=(triaged.priority or 0) if triaged else 0,
         )
     return await _acknowledge(uow, config, mail, verdict, row, thread, queue, mailbox, new)
 

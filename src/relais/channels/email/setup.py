@@ -9,6 +9,7 @@ from sqlalchemy import select
 from relais.channels.email.ingest import IntakeConfig
 from relais.channels.email.models import Mailbox
 from relais.channels.email.repository import MailboxRef
+from relais.channels.email.rules import RuleSet
 from relais.config import MailboxSettings, MailSettings, Settings
 from relais.conversations.attachments import AttachmentStore
 from relais.core.clock import utcnow
@@ -51,6 +52,7 @@ def intake_config(settings: Settings, store: AttachmentStore, default_team_id: s
         ack_templates=mail.ack_templates,
         max_message_bytes=mail.max_message_bytes,
         max_attachment_bytes=max(settings.attachments.max_bytes, 25 * 1024 * 1024),
+        rules=RuleSet.model_validate(mail.triage_rules) if mail.triage_rules else None,
     )
 
 
