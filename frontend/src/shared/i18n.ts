@@ -133,6 +133,7 @@ const en = {
   updatedAt: (time: string) => `Updated at ${time}`,
   noQueues: "No queues yet.",
   allQueues: "All queues",
+  openInCrm: "Open in CRM",
   slGoal: (goal: number) => `goal ${goal} %`,
   volumesDetail: (short: number, timedOut: number, transferred: number) =>
     `of which ${short} short abandons; ${timedOut} timed out, ${transferred} moved to another queue`,
@@ -268,6 +269,7 @@ const fr: Strings = {
   updatedAt: (time: string) => `Mis à jour à ${time}`,
   noQueues: "Aucune file pour le moment.",
   allQueues: "Toutes les files",
+  openInCrm: "Ouvrir dans le CRM",
   slGoal: (goal: number) => `objectif ${goal} %`,
   volumesDetail: (short: number, timedOut: number, transferred: number) =>
     `dont ${short} abandons courts ; ${timedOut} expirés, ${transferred} passés à une autre file`,

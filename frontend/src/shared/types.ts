@@ -172,6 +172,10 @@ export interface ScreenPop {
   context: Context | null;
   /** Seconds the customer has waited, on the server's clock when answering. */
   waited_s: number | null;
+  /** The customer's page in the company's CRM (RELAIS_CTI__POP_URL_TEMPLATE), if known. */
+  crm_url: string | null;
+  /** Open it when the agent accepts (RELAIS_CTI__OPEN_ON_ACCEPT). */
+  crm_open_on_accept: boolean;
 }
 
 export interface Queue {

@@ -1,7 +1,7 @@
 // The offer card alone (fixtures for REST), then in the desk (fixtures for the WebSocket too).
 import { Api } from "../../shared/api.js";
 import { strings } from "../../shared/i18n.js";
-import { FakeSocket, deepQuery, deepQueryAll, equal, mount, ok, stubFetch, test, waitFor, type FetchCall } from "../../shared/testing.js";
+import { FakeSocket, deepQuery, deepQueryAll, equal, mount, ok, onCleanup, stubFetch, test, waitFor, type FetchCall } from "../../shared/testing.js";
 import type { Context, Conversation, ScreenPop, Task } from "../../shared/types.js";
 import "../desk/desk.js";
 import type { TaskDetail, TaskIdDetail } from "./offer-card.js";
@@ -43,7 +43,7 @@ const context: Context = {
 };
 
 function pop(t: Task): ScreenPop {
-  return { task: t, context, waited_s: 65 };
+  return { task: t, context, waited_s: 65, crm_url: null, crm_open_on_accept: false };
 }
 
 function card(t: Task, expanded = true) {
@@ -250,4 +250,33 @@ test("an offer that lapsed without a word leaves the desk; the same task offered
   await waitFor(() => !deepQuery("[data-testid=offer-card]", desk.shadowRoot!), "the offer gone", 6000);
   socket.serve({ type: "task", command: "reserve", task: task({ version: 4, deadline: inSeconds(20) }) });
   await waitFor(() => deepQuery("[data-testid=offer-card]", desk.shadowRoot!), "offered again");
+});
+
+test("the CRM link shows when the server gives one, and opens on accept when configured", async () => {
+  const url = "https://crm.example.com/contacts/cust%2F42?task=t1";
+  const accepted = task({ state: "assigned", version: 3, deadline: null, assigned_at: inSeconds(0) });
+  stubFetch({
+    "GET /api/v1/tasks/t1/screen-pop": () => ({ body: { ...pop(task()), crm_url: url, crm_open_on_accept: true } }),
+    "POST /api/v1/tasks/t1/accept": () => ({ body: accepted }),
+  });
+  const opened: unknown[][] = [];
+  const open = window.open;
+  window.open = ((...args: unknown[]) => {
+    opened.push(args);
+    return null;
+  }) as typeof window.open;
+  onCleanup(() => (window.open = open));
+  const el = card(task());
+  const link = await waitFor(() => deepQuery<HTMLAnchorElement>("[data-testid=offer-crm]", el.shadowRoot!), "the link");
+  equal([link.href, link.target, link.rel, text("[data-testid=offer-crm]", el.shadowRoot!)], [url, "_blank", "noopener noreferrer", "Open in CRM"]);
+  deepQuery<HTMLButtonElement>("[data-testid=offer-accept]", el.shadowRoot!)!.click();
+  await waitFor(() => opened.length === 1, "the CRM page opened");
+  equal(opened[0], [url, "_blank", "noopener,noreferrer"]);
+});
+
+test("no CRM link for a task without the value", async () => {
+  stubFetch({ "GET /api/v1/tasks/t1/screen-pop": () => ({ body: pop(task()) }) });
+  const el = card(task());
+  await waitFor(() => text("[data-testid=offer-who]", el.shadowRoot!) === "Claire Martin", "the screen pop");
+  equal(deepQuery("[data-testid=offer-crm]", el.shadowRoot!), null);
 });

@@ -157,6 +157,11 @@ export class RelaisOfferCard extends LitElement {
     this.error = null;
     try {
       const answer = await this.api.post<Task>(`/api/v1/tasks/${encodeURIComponent(task.id)}/${verb}`);
+      const crm = this.pop?.task.id === task.id ? this.pop : null;
+      if (verb === "accept" && crm?.crm_url && crm.crm_open_on_accept) {
+        // Still within the click's user activation, so pop-up blockers let it through.
+        window.open(crm.crm_url, "_blank", "noopener,noreferrer");
+      }
       const name = { accept: "relais-offer-accepted", reject: "relais-offer-rejected", "end-wrap-up": "relais-wrap-up-ended" }[verb];
       this.emit<TaskDetail>(name, { task: answer });
     } catch (error) {
@@ -242,6 +247,8 @@ export class RelaisOfferCard extends LitElement {
         <p class="who"><strong data-testid="offer-who">${who}</strong>
           ${waited !== null ? html`<span class="muted" data-testid="offer-waited"> · ${s.waited(clock(waited))}</span>` : nothing}</p>
         ${page ? html`<p class="page muted" title=${page.url} data-testid="offer-page">${page.text}</p>` : nothing}
+        ${this.pop?.crm_url ? html`<p class="crm"><a href=${this.pop.crm_url} target="_blank" rel="noopener noreferrer"
+          data-testid="offer-crm">${s.openInCrm}</a></p>` : nothing}
         <div class="actions">
           <button type="button" class="accept" data-testid="offer-accept" ?disabled=${this.busy || lapsed}
             @click=${() => void this.act("accept")}>${s.accept}</button>
