@@ -16,18 +16,30 @@ Parse part, one row per stage, messages per second over all messages (best of ``
 - Relais: ``parse_message`` + ``classify_automatic`` + ``thread_keys``, i.e. everything the
   channel does before it touches the store (attachments are sized, not copied).
 
-The store part (thread lookup + triage + store on SQLite and PostgreSQL) is added to this script
-later: ``main`` builds the mails once and runs each part on them in turn.
+Store part, messages per second through the whole intake (``ingest``: parse, classify, thread
+lookup, contact, the admin's triage rules (three), the message with its sanitized HTML, raw
+source and attachments written to the attachment store, a task of the e-mail queue, and an
+acknowledgement built and put in the outbox), one message after another as one mailbox's
+fetcher stores them, into a new SQLite database and, with ``--postgres URL`` (a role that may
+create databases), a new PostgreSQL database:
+
+    python bench/mail_ingest.py --postgres postgresql+asyncpg://relais:relais@127.0.0.1/postgres
+
+``main`` builds the mails once and runs each part on them in turn.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import gc
 import random
+import shutil
 import sys
+import tempfile
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from email import policy
 from email.message import EmailMessage
@@ -167,6 +179,108 @@ def parse_table(corpus: dict[str, list[bytes]], repeat: int) -> None:
         print(f"{'':<26} (average size {size / 1024:,.1f} KB over {len(mails):,} messages)")
 
 
+RULES = {
+    "rules": [
+        {"id": "spam", "name": "Spam", "then": [{"kind": "close_spam"}],
+         "when": {"kind": "text", "field": "sender_domain", "op": "equals",
+                  "values": ["spam.example"]}},
+        {"id": "refund", "name": "Refunds", "then": [{"kind": "add_tags", "tags": ["refund"]}],
+         "when": {"kind": "text", "field": "subject_or_body", "op": "word",
+                  "values": ["remboursement", "refund"]}},
+        {"id": "fr", "name": "French", "then": [{"kind": "add_skill", "skill": "lang:fr"}],
+         "when": {"kind": "language", "languages": ["fr"]}},
+    ]
+}  # fmt: skip
+
+
+async def _store_rate(url: str, work: Path, mails: Sequence[bytes]) -> float:
+    """Messages per second through ``ingest`` into the migrated, empty database at ``url``."""
+    from relais.channels.email.ingest import ingest
+    from relais.channels.email.setup import ensure_mailboxes, intake_config
+    from relais.config import Settings
+    from relais.conversations.attachments import AttachmentStore
+    from relais.core.bus import MemoryBus
+    from relais.core.db import Database
+    from relais.identity.service import get_or_create_team
+    from relais.migrate import upgrade
+
+    await asyncio.to_thread(upgrade, url)
+    settings = Settings(
+        database_url=url,
+        secret_key="bench-secret-key-0123456789abcdef",  # noqa: S106  # a throwaway database
+        mail={
+            "mailboxes": [{"name": "support", "address": OWN_ADDRESSES[0]}],
+            "domain": "relais.example",
+            "triage_rules": RULES,
+        },
+        attachments={"directory": str(work / "files")},
+    )
+    db = Database(url, MemoryBus())
+    try:
+        team = await db.run(lambda uow: get_or_create_team(uow.session, "Support"))
+        box = (await ensure_mailboxes(db, settings, team.id))["support"]
+        a = settings.attachments
+        store = AttachmentStore(a.directory, max_bytes=a.max_bytes, allowed_types=a.allowed_types)
+        config = intake_config(settings, store, team.id)
+        gc.collect()
+        started = time.perf_counter()
+        for raw in mails:
+            await ingest(db, config, raw, mailbox=box, source="imap")
+        return len(mails) / (time.perf_counter() - started)
+    finally:
+        await db.dispose()
+
+
+async def _postgres_database(base: str) -> tuple[str, str]:
+    import asyncpg
+
+    name = f"relais_bench_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(base.replace("+asyncpg", ""))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return f"{base.rpartition('/')[0]}/{name}", name
+
+
+async def _drop_postgres(base: str, name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(base.replace("+asyncpg", ""))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def store_table(corpus: dict[str, list[bytes]], postgres: str | None) -> None:
+    print("\nStore (ingest: parse, classify, thread, contact, triage, message, files, task, ack)")
+    header = f"{'mail':<26} {'database':<12} {'msg/s':>9} {'ms/msg':>9} {'x parse':>8}"
+    print(header)
+    print("-" * len(header))
+    for kind, mails in corpus.items():
+        parse_rate = best_rate(relais, mails, 1)
+        backends = [("SQLite", None), *([("PostgreSQL", postgres)] if postgres else [])]
+        for label, base in backends:
+            work = Path(tempfile.mkdtemp(prefix="relais-bench-mail-"))
+            try:
+                if base is None:
+                    rate = await _store_rate(
+                        f"sqlite+aiosqlite:///{work / 'relais.db'}", work, mails
+                    )
+                else:
+                    url, name = await _postgres_database(base)
+                    try:
+                        rate = await _store_rate(url, work, mails)
+                    finally:
+                        await _drop_postgres(base, name)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+            print(
+                f"{kind:<26} {label:<12} {rate:>9,.0f} {1e3 / rate:>9.2f} {parse_rate / rate:>8.1f}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -176,12 +290,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="passes; the best is kept")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="200 and 50 messages, one pass")
+    parser.add_argument("--postgres", help="also store into PostgreSQL (a base URL)")
+    parser.add_argument("--no-store", action="store_true", help="the parse part only")
     args = parser.parse_args()
     if args.quick:
         args.messages, args.attachments, args.repeat = 200, 50, 1
 
     corpus = generate(args.messages, args.attachments, args.seed)
     parse_table(corpus, args.repeat)
+    if not args.no_store:
+        asyncio.run(store_table(corpus, args.postgres))
 
 
 if __name__ == "__main__":
