@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from relais.channels.email import patterns
 from relais.channels.email.parse import parse_message
 from relais.channels.email.rules import MAX_DEPTH, Rule, RuleSet
 from relais.channels.email.triage import (
@@ -261,31 +261,26 @@ def test_facts_carry_attachments() -> None:
 CATASTROPHIC = [r"(a+)+$", r"(a|aa)+b", r"(.*a){12}x", r"^(\w+\s?)*$", r".*.*.*=.*;$"]
 
 
-def test_catastrophic_patterns_on_a_1_mb_body_take_linear_time() -> None:
-    """RE2 has no backtracking: the time is bounded by the size of the text. Python's re needs
-    seconds for the first pattern on 30 characters; on a megabyte, longer than the universe."""
+def test_catastrophic_patterns_on_a_1_mb_body_come_back_unmatched() -> None:
+    """RE2 has no backtracking: its time is bounded by the size of the text (bench/
+    email_automation.py measures it). With Python's re, the first pattern alone would not come
+    back on a megabyte in the lifetime of the machine."""
     body = "a" * (MAX_BODY - 1) + "!"  # 1 MiB, all of it read
     rules = [
         rule(f"r{i}", text("body", "regex", p), queue("q")) for i, p in enumerate(CATASTROPHIC)
     ]
     rules.append(rule("words", text("body", "word", "a a"), queue("q")))
     rules.append(rule("glob", text("subject_or_body", "glob", "*a*a*a*a*a*a*b"), queue("q")))
-    started = time.process_time()
     result = evaluate(rules, MessageFacts(body=body, subject="a" * 4096))
-    elapsed = time.process_time() - started
     assert result.queue is None  # nothing matched, and it came back
-    assert elapsed < 10, f"{elapsed:.1f} s: something backtracks"
 
 
-def test_python_re_would_backtrack_on_the_same_pattern() -> None:
-    """The control: the first pattern is really catastrophic for a backtracking engine (checked
-    on 22 characters, which already costs Python's re 2**22 steps)."""
-    started = time.process_time()
-    assert re.search(CATASTROPHIC[0], "a" * 22 + "!") is None
-    slow = time.process_time() - started
-    started = time.process_time()
+def test_patterns_run_on_an_engine_without_backtracking() -> None:
+    """What keeps the test above finite: every pattern is compiled by RE2, never by re."""
+    for pattern in CATASTROPHIC:
+        compiled = patterns._compiled("regex", pattern)
+        assert type(compiled).__module__.startswith("re2"), type(compiled)
     assert not fires(text("body", "regex", CATASTROPHIC[0]), MessageFacts(body="a" * 22 + "!"))
-    assert time.process_time() - started < slow
 
 
 @pytest.mark.parametrize(
