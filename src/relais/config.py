@@ -140,10 +140,21 @@ class MailSettings(BaseModel):
     ack_per_sender_per_hour: int = Field(default=3, ge=0)
     # Per queue name, then language ("en", "fr"): {"subject": ..., "body": ...} overriding the
     # built-in texts. Placeholders: {reference} {number} {subject} {name} {expected} {queue}.
+    # Parsed at start-up (channels/email/ack.py): a bad template stops it, with the reason.
     ack_templates: dict[str, dict[str, dict[str, str]]] = Field(default_factory=dict)
     lease_ttl_s: float = Field(default=30.0, gt=0)
     # Triage rules of new mail, a rule set as JSON ({"rules": [...]}: channels/email/rules.py).
     triage_rules: dict[str, Any] | None = None
+
+    @field_validator("ack_templates")
+    @classmethod
+    def _templates_parse(
+        cls, value: dict[str, dict[str, dict[str, str]]]
+    ) -> dict[str, dict[str, dict[str, str]]]:
+        from relais.channels.email.ack import AckTemplates
+
+        AckTemplates.from_queues(value)  # raises a ValueError that names the template
+        return value
 
 
 WebhookEvent = Literal["task.offered", "task.accepted", "task.completed"]

@@ -177,3 +177,19 @@ def test_the_quoted_subject_loses_reply_prefixes_and_other_references() -> None:
                  subject="RE : Re: [#999] Retour produit", name="", expected="bientôt")  # fmt: skip
     assert ack.subject == "[#7001] Nous avons bien reçu votre message : Retour produit"
     assert ack.html.endswith("<p>Ceci est un message automatique.</p>\n")
+
+
+def test_the_settings_shape_takes_part_of_a_template_and_names_a_bad_one() -> None:
+    templates = AckTemplates.from_queues(
+        {"Refunds": {"fr": {"subject": "Reçu {reference} (n° {number})"}}}
+    )
+    ack = render(templates, queue="Refunds", queue_name="Refunds", language="fr", number=12,
+                 subject="s", name="", expected="bientôt")  # fmt: skip
+    assert ack.subject == "Reçu [#12] (n° 12)" and ack.text.startswith("Bonjour,")
+    other = render(templates, queue="Other", queue_name="Other", language="fr", number=12,
+                   subject="s", name="", expected="bientôt")  # fmt: skip
+    assert other.subject.startswith("[#12] Nous avons bien reçu")
+    with pytest.raises(ValueError, match=r"Refunds/en: .*unknown placeholder"):
+        AckTemplates.from_queues({"Refunds": {"en": {"body": "{subject.__class__}"}}})
+    with pytest.raises(ValueError, match=r"Refunds/de: .*subject"):
+        AckTemplates.from_queues({"Refunds": {"de": {"body": "Danke"}}})  # no default in German

@@ -1,12 +1,12 @@
-"""The e-mail channel's decisions, without a database: disposition, acknowledgements, language,
-expected answer time across business hours, retries, templates and outbound headers."""
+"""The e-mail channel's decisions, without a database: disposition, acknowledgements, expected
+answer time across business hours, retries and outbound headers (language: test_email_language;
+acknowledgement texts: test_email_ack)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from relais.channels.email import domain, templates
+from relais.channels.email import domain
 from relais.channels.email.automatic import AutoVerdict
 from relais.channels.email.compose import build_message, references_for
 from relais.channels.email.parse import Address, parse_message
@@ -53,13 +53,6 @@ def test_a_subject_reference_is_trusted_only_from_a_known_address() -> None:
     assert not domain.reference_trusted(None, {"claire@client.example"})
 
 
-def test_language_from_the_header_else_from_common_words() -> None:
-    assert domain.guess_language("hello", "fr-FR") == "fr"
-    assert domain.guess_language("Bonjour, je n'ai pas reçu ma commande. Merci") == "fr"
-    assert domain.guess_language("Hello, I have not received my order. Thanks") == "en"
-    assert domain.guess_language("") == "en"
-
-
 def test_the_expected_answer_counts_only_open_hours() -> None:
     hours = BusinessHours(timezone="Europe/Paris", weekly={"mon": ("09:00-12:00",)})
     friday_evening = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)  # a Friday
@@ -84,31 +77,6 @@ def test_retries_double_and_stop_growing_at_the_cap() -> None:
     delays = [domain.retry_delay(n, base_s=30, max_s=3600) for n in range(1, 10)]
     assert delays[:4] == [30, 60, 120, 240] and delays[-1] == 3600
     assert domain.retry_delay(10_000, base_s=30, max_s=3600) == 3600
-
-
-def test_expected_phrases_and_templates_in_both_languages() -> None:
-    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-    paris = ZoneInfo("Europe/Paris")
-    assert templates.expected_phrase(now, now + timedelta(minutes=12), "en") == (
-        "within about 15 minutes"
-    )
-    assert templates.expected_phrase(now, now + timedelta(hours=2, minutes=1), "fr") == (
-        "d'ici 3 heures"
-    )
-    assert templates.expected_phrase(now, now + timedelta(days=3), "en", paris) == (
-        "by Thursday 10:00"
-    )
-    assert templates.expected_phrase(now, None, "fr") == "dès que possible"
-    values = {"reference": "[#7]", "number": "7", "subject": "Parcel", "name": "",
-              "expected": "within about 15 minutes", "queue": "E-mail"}  # fmt: skip
-    text = templates.acknowledgement("en", values)
-    assert text.subject == "[#7] We have received your message: Parcel"
-    assert "Hello there," in text.body and "within about 15 minutes" in text.body
-    custom = templates.acknowledgement("fr", values, {"fr": {"subject": "Reçu {reference}"}})
-    assert custom.subject == "Reçu [#7]" and custom.body.startswith("Bonjour,")
-    # A template that tries to reach into objects falls back to the built-in text.
-    hostile = templates.acknowledgement("en", values, {"en": {"body": "{subject.__class__}"}})
-    assert hostile.body.startswith("Hello there,")
 
 
 def test_outbound_mail_threads_and_reads_back() -> None:

@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Final, Self
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from relais.channels.email.threading import format_reference, normalise_subject
 from relais.routing.hours import BusinessHours
 
-PLACEHOLDERS: Final = frozenset({"reference", "subject", "name", "queue", "expected"})
+PLACEHOLDERS: Final = frozenset({"reference", "number", "subject", "name", "queue", "expected"})
 MAX_TEMPLATE: Final = 10_000
 MAX_VALUE: Final = 300  # of a customer's subject or name quoted in the acknowledgement
 _PIECE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
@@ -110,6 +111,24 @@ class AckTemplates(BaseModel):
     languages: dict[str, Template] = Field(default_factory=dict)  # over DEFAULTS
     queues: dict[str, dict[str, Template]] = Field(default_factory=dict)
 
+    @classmethod
+    def from_queues(cls, queues: Mapping[str, Mapping[str, Mapping[str, str]]]) -> AckTemplates:
+        """From the setting's shape, queue name -> language -> ``{"subject", "body"}``, either
+        part left out taking the default's in that language. ValueError names what is wrong."""
+        parsed: dict[str, dict[str, Template]] = {}
+        for queue, languages in queues.items():
+            for language, parts in languages.items():
+                base = DEFAULTS[language].model_dump() if language in DEFAULTS else {}
+                try:
+                    template = Template.model_validate({**base, **parts})
+                except ValidationError as error:
+                    problems = "; ".join(
+                        " ".join([*map(str, e["loc"]), str(e["msg"])]) for e in error.errors()
+                    )
+                    raise ValueError(f"{queue}/{language}: {problems}") from None
+                parsed.setdefault(queue, {})[language] = template
+        return cls(queues=parsed)
+
     def pick(self, queue: str | None, language: str) -> tuple[str, Template]:
         """The queue's template in ``language``, else the general one, else the default
         language's: the language actually used, and the template."""
@@ -146,6 +165,7 @@ def render(
     lang, template = templates.pick(queue, language)
     values = {
         "reference": format_reference(number),
+        "number": str(number),
         # Without "Re:" and [#n] tokens: ours is the one that counts.
         "subject": normalise_subject(_one_line(subject))[:MAX_VALUE] or "…",
         "name": _one_line(name)[:MAX_VALUE] or _NO_NAME.get(lang, ""),

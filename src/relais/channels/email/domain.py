@@ -2,15 +2,14 @@
 
 What becomes of an incoming mail (``disposition``), whether a subject's ``[#n]`` may be trusted
 (``reference_trusted``), whom to answer (``reply_address``), whether to acknowledge
-(``acknowledgement``), which language to answer in (``guess_language``), when an answer can be
-expected given the ACD's figures and the queue's hours (``expected_answer_at``), and how long to
-wait before trying a failed send again (``retry_delay``).
+(``acknowledgement``), when an answer can be expected given the ACD's figures and the queue's
+hours (``expected_answer_at``), and how long to wait before trying a failed send again
+(``retry_delay``). The language is language.py's, the acknowledgement's text ack.py's.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from relais.channels.email.automatic import AutoVerdict
 from relais.channels.email.parse import Address, ParsedMail
 from relais.routing.hours import BusinessHours
 
+# The languages Relais answers in (acknowledgements: ack.py; transcripts: transcript.py).
 Language = Literal["en", "fr"]
 Disposition = Literal["bounce", "automatic", "person"]
 
@@ -80,32 +80,6 @@ def acknowledgement(
     if sent_last_hour >= per_hour:
         return AckDecision(False, f"{sent_last_hour} acknowledgements to this sender this hour")
     return AckDecision(True, "")
-
-
-_WORDS = re.compile(r"[a-zàâçéèêëîïôûùüÿœ']+")
-_FRENCH = frozenset({
-    "bonjour", "merci", "je", "vous", "nous", "est", "et", "les", "des", "une", "pour", "pas",
-    "que", "qui", "dans", "sur", "avec", "mon", "ma", "mes", "votre", "vos", "commande",
-    "livraison", "reçu", "cordialement", "madame", "monsieur", "été", "très", "aussi", "mais",
-})  # fmt: skip
-_ENGLISH = frozenset({
-    "hello", "hi", "thanks", "thank", "the", "and", "is", "you", "we", "are", "for", "not",
-    "that", "with", "my", "your", "order", "delivery", "received", "regards", "please", "would",
-    "could", "have", "this", "was", "dear",
-})  # fmt: skip
-
-
-def guess_language(text: str, content_language: str | None = None) -> Language:
-    """French or English, the two languages of the templates: the header when it says, else
-    the share of common words of each in the first few hundred words."""
-    if content_language:
-        tag = content_language.strip().lower()[:2]
-        if tag in ("fr", "en"):
-            return "fr" if tag == "fr" else "en"
-    words = _WORDS.findall(text[:4000].lower())[:400]
-    french = sum(1 for w in words if w in _FRENCH)
-    english = sum(1 for w in words if w in _ENGLISH)
-    return "fr" if french > english else "en"
 
 
 def estimated_wait_s(

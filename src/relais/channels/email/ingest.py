@@ -37,11 +37,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relais.channels.email import domain, repository, templates
+from relais.channels.email import domain, repository
+from relais.channels.email.ack import AckTemplates, expected_phrase, render
 from relais.channels.email.automatic import AutoVerdict, classify_automatic
 from relais.channels.email.compose import references_for
 from relais.channels.email.display import for_conversation
 from relais.channels.email.dsn import read_delivery_report
+from relais.channels.email.language import detect_language
 from relais.channels.email.models import InboundMail, MailAddress, Mailbox, MailThread, OutboundMail
 from relais.channels.email.outbox import do_enqueue
 from relais.channels.email.parse import Address, ParsedMail, parse_message
@@ -69,6 +71,7 @@ log = logging.getLogger(__name__)
 _PARSE_IN_THREAD = 256 * 1024
 # Stored but not offered as attachments (inline type by content, any other as bytes).
 _SHOWN_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"}
+UTC_ZONE = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +82,7 @@ class IntakeConfig:
     own_addresses: frozenset[str] = frozenset()
     acknowledge: bool = True
     ack_per_hour: int = 3
-    ack_templates: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
+    ack_templates: AckTemplates = field(default_factory=AckTemplates)
     max_message_bytes: int = 40 * 1024 * 1024
     max_attachment_bytes: int = 25 * 1024 * 1024
     rules: RuleSet | None = None  # the admin's triage rules (triage.py) for new conversations
@@ -407,7 +410,8 @@ async def _person(
 ) -> bool:
     session = uow.session
     sender = domain.reply_address(mail)
-    lang = domain.guess_language(mail.text, mail.headers.get("Content-Language"))
+    # Subject and body together: the subject alone is too short to tell (language.py).
+    lang = detect_language(f"{mail.subject}\n{mail.text}", mail.headers.get("Content-Language"))
     row.language = lang
     conversation, thread = await _find_conversation(session, mail)
     if conversation is not None and conversation.status == "resolved":
@@ -455,7 +459,7 @@ async def _person(
             subject=normalise_subject(mail.subject)[:1000],
             customer_address=sender.address[:320] if sender else "",
             customer_name=(sender.name[:200] or None) if sender else None,
-            language=lang,
+            language=config.ack_templates.pick(None, lang)[0],  # the language we answer in
             sent_seq=conversation.last_seq,
         )
         session.add(thread)
@@ -549,20 +553,21 @@ async def _acknowledge(
         asa_s=figures.asa_s,
     )
     expected_at = domain.expected_answer_at(now, wait, hours)
-    lang: domain.Language = "fr" if thread.language == "fr" else "en"
-    zone = ZoneInfo(hours.timezone) if hours else None
-    reference = format_reference(thread.number)
-    text = templates.acknowledgement(
-        lang,
-        {
-            "reference": reference,
-            "number": str(thread.number),
-            "subject": thread.subject or mail.subject[:200],
-            "name": thread.customer_name or "",
-            "expected": templates.expected_phrase(now, expected_at, lang, zone),
-            "queue": queue.name,
-        },
-        config.ack_templates.get(queue.name),
+    text = render(
+        config.ack_templates,
+        queue=queue.name,
+        queue_name=queue.name,
+        language=row.language or thread.language,
+        number=thread.number,
+        subject=thread.subject or mail.subject,
+        name=thread.customer_name or "",
+        expected=expected_phrase(
+            now,
+            expected_at,
+            row.language or thread.language,
+            zone=ZoneInfo(hours.timezone) if hours else UTC_ZONE,
+            hours=hours,
+        ),
     )
     await do_enqueue(
         uow,
@@ -572,14 +577,15 @@ async def _acknowledge(
         sender=Address(mailbox.name, mailbox.address),
         to=[Address(thread.customer_name or "", recipient)],
         subject=text.subject,
-        text=text.body,
+        text=text.text,
+        html=text.html,
         mailbox_id=mailbox.id,
         in_reply_to=mail.message_id,
         references=references_for(mail.references, mail.message_id),
         conversation_id=thread.conversation_id,
         inbound_mail_id=row.id,
         automatic=True,
-        language=lang,
+        language=text.language,
         now=now,
     )
     return True

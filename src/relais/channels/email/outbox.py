@@ -22,8 +22,8 @@ from relais.channels.email.compose import OutgoingFile, build_message, reference
 from relais.channels.email.domain import Language
 from relais.channels.email.models import InboundMail, Mailbox, MailThread, OutboundMail
 from relais.channels.email.parse import Address
-from relais.channels.email.templates import transcript
 from relais.channels.email.threading import format_reference, reply_subject
+from relais.channels.email.transcript import transcript
 from relais.contacts.models import Visitor
 from relais.conversations.attachments import AttachmentStore
 from relais.conversations.models import Attachment, Conversation, Message, TranscriptRequest

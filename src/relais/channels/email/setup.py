@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from relais.channels.email.ack import AckTemplates
 from relais.channels.email.ingest import IntakeConfig
 from relais.channels.email.models import Mailbox
 from relais.channels.email.repository import MailboxRef
@@ -49,7 +50,7 @@ def intake_config(settings: Settings, store: AttachmentStore, default_team_id: s
         own_addresses=own_addresses(settings),
         acknowledge=mail.acknowledge,
         ack_per_hour=mail.ack_per_sender_per_hour,
-        ack_templates=mail.ack_templates,
+        ack_templates=AckTemplates.from_queues(mail.ack_templates),
         max_message_bytes=mail.max_message_bytes,
         max_attachment_bytes=max(settings.attachments.max_bytes, 25 * 1024 * 1024),
         rules=RuleSet.model_validate(mail.triage_rules) if mail.triage_rules else None,
