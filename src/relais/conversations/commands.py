@@ -56,7 +56,7 @@ async def post_message(
             max_chars=max_chars,
         )
 
-    return await db.run(work)
+    return await db.run_grouped(work)
 
 
 async def start_conversation(
