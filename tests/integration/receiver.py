@@ -23,6 +23,12 @@ class Received:
 class Receiver:
     port: int
     status: int = 204
+    # Seconds to wait before answering (a slow receiver).
+    delay_s: float = 0.0
+    # Answer the status, then send a body of this many bytes, one every ``trickle_s`` seconds
+    # (a receiver that keeps each read alive but never finishes).
+    trickle_bytes: int = 0
+    trickle_s: float = 0.2
     requests: list[Received] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
@@ -43,9 +49,18 @@ class Receiver:
                     Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body,
                              status, time.monotonic())
                 )  # fmt: skip
+                if receiver.delay_s:
+                    time.sleep(receiver.delay_s)
                 self.send_response(status)
-                self.send_header("content-length", "0")
+                self.send_header("content-length", str(receiver.trickle_bytes))
                 self.end_headers()
+                try:
+                    for _ in range(receiver.trickle_bytes):
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+                        time.sleep(receiver.trickle_s)
+                except OSError:
+                    pass  # the sender gave up and closed the connection
 
             def log_message(self, format: str, *args: Any) -> None:
                 return None

@@ -4,6 +4,7 @@ answers 500 gets the event later, once; no secret in logs or in the API."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import time
@@ -225,6 +226,8 @@ async def test_a_receiver_answering_500_then_down_gets_the_event_once_when_it_is
             assert len(rows) == 1
             row = rows[0]
             assert row.attempts >= 3 and row.last_status == 500 and row.state == "pending"
+            # An attempt counts when it is claimed, just before its POST: wait for the third.
+            assert len([r for r in receiver.requests if r.headers["webhook-id"] == row.id]) >= 3
             return row
 
         row = await eventually(retried, timeout=10)
@@ -286,6 +289,89 @@ async def test_after_the_last_attempt_a_delivery_is_marked_failed_and_left_alone
         sent = len(receiver.requests)
         await _task_moves(db, "t-later", ["queued"])  # wakes nothing to send
         assert len(receiver.requests) == sent == 4
+    finally:
+        await sender.stop()
+        await db.dispose()
+        receiver.stop()
+
+
+# -- delivery bounded, whoever holds the lease ---------------------------------------------------
+
+
+async def test_two_processes_send_a_slow_failing_delivery_no_more_than_the_attempts_allowed(
+    database_url: str,
+) -> None:
+    """Each answer takes longer than the lease lives, so the lease changes hands while a POST is
+    in flight: every attempt must still count, the other process must not send the same
+    delivery again at once, and the delivery must end failed after the last attempt."""
+    receiver = Receiver(free_port(), status=500, delay_s=0.6)
+    receiver.start()
+    db = Database(database_url, MemoryBus())
+    senders = [
+        _sender(db, receiver.url, holder=holder, lease_ttl_s=0.3, poll_s=0.05, max_attempts=3,
+                backoff=Backoff(0.05, 0.1))
+        for holder in ("one", "two")
+    ]  # fmt: skip
+    for sender in senders:
+        await sender.start()
+    try:
+
+        async def cursor() -> None:
+            async with db.transaction(write=False) as uow:
+                assert await uow.session.get(WebhookCursor, "cti") is not None
+
+        await eventually(cursor)
+        await _task_moves(db, "t-slow", ["queued", "reserved"])
+
+        async def failed() -> WebhookDelivery:
+            rows = await _deliveries(db)
+            assert len(rows) == 1
+            row = rows[0]
+            assert row.state == "failed", (row.state, row.attempts, len(receiver.requests))
+            return row
+
+        row = await eventually(failed, timeout=20)
+        await asyncio.sleep(0.5)  # anything still in flight arrives
+        sent = [r for r in receiver.requests if r.headers["webhook-id"] == row.id]
+        assert row.attempts == 3 and len(sent) == 3, (row.attempts, len(sent))
+    finally:
+        for sender in senders:
+            await sender.stop()
+        await db.dispose()
+        receiver.stop()
+
+
+async def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_timeout(
+    database_url: str,
+) -> None:
+    """httpx's timeout bounds each read, not the request: a receiver sending a byte every 0.2 s
+    would hold a POST for minutes. The whole request gets ``timeout_s``."""
+    receiver = Receiver(free_port(), status=200, trickle_bytes=100, trickle_s=0.2)
+    receiver.start()
+    db = Database(database_url, MemoryBus())
+    sender = _sender(db, receiver.url, timeout_s=0.5, backoff=Backoff(30, 60))
+    await sender.start()
+    try:
+
+        async def cursor() -> None:
+            async with db.transaction(write=False) as uow:
+                assert await uow.session.get(WebhookCursor, "cti") is not None
+
+        await eventually(cursor)
+        await _task_moves(db, "t-trickle", ["queued", "reserved"])
+        started = time.monotonic()
+
+        async def timed_out() -> WebhookDelivery:
+            rows = await _deliveries(db)
+            assert len(rows) == 1
+            row = rows[0]
+            assert row.attempts == 1 and row.last_error is not None, row.last_error
+            return row
+
+        row = await eventually(timed_out, timeout=10)
+        assert time.monotonic() - started < 5, "cut off near the timeout, not after 20 s"
+        assert row.state == "pending" and row.last_status is None
+        assert row.last_error is not None and "timeout" in row.last_error.lower()
     finally:
         await sender.stop()
         await db.dispose()

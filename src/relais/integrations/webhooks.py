@@ -9,12 +9,18 @@ One process at a time (the holder of the ``webhooks`` lease) does the work, in t
    Transitions of the last ``SETTLE`` are read again at every feed, so one committed a little
    late (PostgreSQL hands out ids before commit) is not skipped; the unique transition id of
    a delivery keeps it to one row.
-2. **Deliver.** POST the due rows with httpx, outside any transaction; 2xx is delivered,
-   anything else (an error status, a refused connection, a timeout) is tried again after an
-   exponential back-off with jitter, and marked failed after the last attempt.
+2. **Claim.** In the same fenced transaction, count an attempt of each due row and move its
+   next attempt past the time this batch may take (``do_claim``): the attempt counts before it
+   is made, so a holder that loses its lease or dies in the middle of a POST leaves a row that
+   is tried again later, never at once by the next holder, and never more than the attempts
+   allowed (the record of the outcome may be lost; the count is not).
+3. **Deliver.** POST the claimed rows with httpx, outside any transaction, each within
+   ``timeout_s`` in all (httpx's own timeout bounds each read, not the request); 2xx is
+   delivered, anything else (an error status, a refused connection, a timeout) is tried again
+   after an exponential back-off with jitter, and marked failed after the last attempt.
 
-Delivery is at least once: a holder that loses its lease in the middle of a POST may have sent
-it when the next holder sends it again. Receivers deduplicate by ``webhook-id``.
+Delivery is at least once: an answer that is lost (the sender died before recording it) means
+one more attempt. Receivers deduplicate by ``webhook-id``.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -33,7 +40,6 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from relais.core.bus import Event
 from relais.core.clock import utcnow
@@ -178,6 +184,7 @@ async def do_feed(
 @dataclass(frozen=True, slots=True)
 class Outcome:
     delivery_id: str
+    attempt: int
     status: int | None
     error: str | None
 
@@ -186,21 +193,73 @@ class Outcome:
         return self.status is not None and 200 <= self.status < 300
 
 
-async def post(
-    client: httpx.AsyncClient, url: str, key: bytes, delivery: WebhookDelivery, now: float
-) -> Outcome:
-    body = delivery.body.encode()
-    signed = headers(key, delivery.id, int(now), body)
-    try:
-        response = await client.post(
-            url,
-            content=body,
-            headers={**signed, "content-type": "application/json", "user-agent": "Relais"},
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A delivery taken for one attempt: ``attempt`` is its number, counted already."""
+
+    delivery_id: str
+    attempt: int
+    body: str
+
+
+def claim_window_s(claimed: int, timeout_s: float) -> float:
+    """The longest a batch of ``claimed`` POSTs may take: rounds of CONCURRENCY, each ending
+    within the timeout, and one more round of margin."""
+    return timeout_s * (math.ceil(claimed / CONCURRENCY) + 1)
+
+
+async def do_claim(
+    uow: UnitOfWork,
+    *,
+    now: datetime,
+    backoff: Backoff,
+    max_attempts: int,
+    timeout_s: float,
+    batch: int = DELIVER_BATCH,
+) -> list[Claim]:
+    """Count an attempt of each due delivery and push its next attempt past this batch's end
+    (or its back-off, if longer): nobody sends it again while this attempt may be in flight.
+    A row whose attempts are all spent (the last one's outcome was never recorded) fails."""
+    rows = (
+        await uow.session.scalars(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.state == "pending", WebhookDelivery.next_attempt_at <= now)
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(batch)
         )
+    ).all()
+    live = [row for row in rows if row.attempts < max_attempts]
+    for row in rows:
+        if row.attempts >= max_attempts:
+            row.state, row.failed_at = "failed", now
+    window = claim_window_s(len(live), timeout_s)
+    claims = []
+    for row in live:
+        row.attempts += 1
+        hold = max(window, backoff.delay(row.attempts))
+        row.next_attempt_at = now + timedelta(seconds=hold)
+        claims.append(Claim(row.id, row.attempts, row.body))
+    return claims
+
+
+async def post(
+    client: httpx.AsyncClient, url: str, key: bytes, claim: Claim, now: float, timeout_s: float
+) -> Outcome:
+    body = claim.body.encode()
+    signed = headers(key, claim.delivery_id, int(now), body)
+    try:
+        async with asyncio.timeout(timeout_s):
+            response = await client.post(
+                url,
+                content=body,
+                headers={**signed, "content-type": "application/json", "user-agent": "Relais"},
+            )
+    except TimeoutError:
+        return Outcome(claim.delivery_id, claim.attempt, None, "Timeout")
     except httpx.HTTPError as exc:
         # The exception's text may carry the URL; its kind is enough.
-        return Outcome(delivery.id, None, type(exc).__name__)
-    return Outcome(delivery.id, response.status_code, None)
+        return Outcome(claim.delivery_id, claim.attempt, None, type(exc).__name__)
+    return Outcome(claim.delivery_id, claim.attempt, response.status_code, None)
 
 
 async def do_record(
@@ -211,11 +270,13 @@ async def do_record(
     max_attempts: int,
     now: datetime,
 ) -> None:
+    """What each attempt gave. Only for the attempt claimed: an outcome that comes after the row
+    moved on (claimed again once its window passed, by this process or another) changes
+    nothing, so recording needs no lease."""
     for outcome in outcomes:
         row = await uow.session.get(WebhookDelivery, outcome.delivery_id)
-        if row is None or row.state != "pending":
+        if row is None or row.state != "pending" or row.attempts != outcome.attempt:
             continue
-        row.attempts += 1
         row.last_status, row.last_error = outcome.status, outcome.error
         if outcome.ok:
             row.state, row.delivered_at = "delivered", now
@@ -311,38 +372,26 @@ class WebhookSender:
         async with self.db.transaction() as uow:
             await self.lease.fence(uow.session, now)
             fed = await do_feed(uow, events=self.events, templates=self.templates, now=now)
-        async with self.db.transaction(write=False) as uow:
-            due = (
-                await uow.session.scalars(
-                    select(WebhookDelivery)
-                    .where(
-                        WebhookDelivery.state == "pending", WebhookDelivery.next_attempt_at <= now
-                    )
-                    .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-                    .limit(DELIVER_BATCH)
-                )
-            ).all()
-        if not due:
+            claims = await do_claim(
+                uow, now=now, backoff=self.backoff, max_attempts=self.max_attempts,
+                timeout_s=self.timeout_s,
+            )  # fmt: skip
+        if not claims:
             return fed > 0
         limit = asyncio.Semaphore(CONCURRENCY)
 
-        async def one(delivery: WebhookDelivery) -> Outcome:
+        async def one(claim: Claim) -> Outcome:
             async with limit:
-                return await post(client, self.url, self._key, delivery, self.clock())
+                return await post(client, self.url, self._key, claim, self.clock(), self.timeout_s)
 
-        outcomes = await asyncio.gather(*(one(d) for d in due))
+        outcomes = await asyncio.gather(*(one(c) for c in claims))
         for o in outcomes:
             if not o.ok:
                 log.info(
                     "webhook %s to %s: %s", o.delivery_id, origin(self.url), o.status or o.error
                 )
-        try:
-            async with self.db.transaction() as uow:
-                await self.lease.fence(uow.session)
-                await do_record(
-                    uow, outcomes, backoff=self.backoff, max_attempts=self.max_attempts,
-                    now=utcnow(),
-                )  # fmt: skip
-        except IntegrityError:
-            log.exception("recording webhook outcomes failed")
-        return len(due) == DELIVER_BATCH or fed > 0
+        async with self.db.transaction() as uow:
+            await do_record(
+                uow, outcomes, backoff=self.backoff, max_attempts=self.max_attempts, now=utcnow()
+            )
+        return len(claims) == DELIVER_BATCH or fed > 0
