@@ -64,6 +64,7 @@ class MailChannel:
         settings, mail = self.settings, self.settings.mail
         self.mailboxes = await ensure_mailboxes(self.db, settings, default_team_id)
         self.config = intake_config(settings, self.store, default_team_id)
+        self.bus.subscribe(self.config.rules.on_event)  # an admin saved rules: read them again
         first = self.mailboxes[mailboxes_of(settings)[0].name]
         relay = None
         if mail.smtp_host:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -48,9 +48,14 @@ from relais.channels.email.models import InboundMail, MailAddress, Mailbox, Mail
 from relais.channels.email.outbox import do_enqueue
 from relais.channels.email.parse import Address, ParsedMail, parse_message
 from relais.channels.email.repository import MailboxRef
-from relais.channels.email.rules import RuleSet, Scalar
+from relais.channels.email.rule_store import RuleStore
 from relais.channels.email.threading import find_reference, format_reference, normalise_subject
-from relais.channels.email.triage import TriageResult, evaluate, facts_from_mail
+from relais.channels.email.triage import (
+    TriageResult,
+    evaluate,
+    facts_from_mail,
+    scalar_attributes,
+)
 from relais.contacts.models import Contact
 from relais.conversations.attachments import AttachmentStore, sniff
 from relais.conversations.events import ConversationChanged
@@ -85,7 +90,8 @@ class IntakeConfig:
     ack_templates: AckTemplates = field(default_factory=AckTemplates)
     max_message_bytes: int = 40 * 1024 * 1024
     max_attachment_bytes: int = 25 * 1024 * 1024
-    rules: RuleSet | None = None  # the admin's triage rules (triage.py) for new conversations
+    # The admin's triage rules (triage.py) for new conversations, as stored (rule_store.py).
+    rules: RuleStore = field(default_factory=RuleStore)
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,13 +316,6 @@ async def _store_unreadable(
     return known or Stored(mail.message_id, "unreadable", inbound_id=row.id)
 
 
-def _scalars(attributes: Mapping[str, object]) -> dict[str, Scalar]:
-    """The customer's attributes rules may compare: plain values only."""
-    return {
-        k: v for k, v in attributes.items() if v is None or isinstance(v, str | int | float | bool)
-    }
-
-
 def _thread_keys(mail: ParsedMail) -> list[str]:
     from relais.channels.email.threading import thread_keys
 
@@ -423,14 +422,15 @@ async def _person(
     triaged: TriageResult | None = None
     if conversation is None:
         contact = await _contact_for(session, mail.from_ or sender)
-        if config.rules is not None:
+        rules = await config.rules.current(session)
+        if rules.rules:
             facts = facts_from_mail(
                 mail,
                 language=lang,
-                customer=_scalars(contact.attributes if contact else {}),
+                customer=scalar_attributes(contact.attributes if contact else {}),
                 mailbox=mailbox.address,
             )
-            triaged = evaluate(config.rules, facts)
+            triaged = evaluate(rules, facts)
             if triaged.spam:  # the admin's rules say spam: kept, never routed nor answered
                 row.state = "spam"
                 return False

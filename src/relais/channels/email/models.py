@@ -56,6 +56,8 @@ class MailThread(Base):
     language: Mapped[str] = mapped_column(String(8), default="en")
     sent_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the intent model learnt from this conversation once resolved (automation.py): once.
+    learned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class MailAddress(Base):
@@ -159,3 +161,52 @@ class OutboundMail(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class MailRuleSet(Base):
+    """The admin's triage rules (``rules.RuleSet`` as JSON). A save names the ``version`` it
+    read and is refused if another came first: two admins never overwrite each other silently.
+    Without a row the setting's rules (``RELAIS_MAIL__TRIAGE_RULES``) apply, as version 0."""
+
+    __tablename__ = "mail_rule_sets"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(32), default=None)
+
+
+class MailModel(Base):
+    """A learnt model as JSON (``intent.IntentModel.to_json``), never pickled: data, not code."""
+
+    __tablename__ = "mail_models"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    examples: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MailSla(Base):
+    """The service-level clocks of one e-mail task (``sla.py``): due times set at intake, when
+    each clock stopped, the escalations already applied (each once), and the level the last
+    check found, which the wallboard counts. ``open`` until the task ends."""
+
+    __tablename__ = "mail_slas"
+    __table_args__ = (Index("ix_mail_slas_open_queue", "open", "queue_id"),)
+    task_id: Mapped[str] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    conversation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), default=None
+    )
+    queue_id: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    business_hours: Mapped[bool] = mapped_column(default=True)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    escalated: Mapped[list[str]] = mapped_column(JSON, default=list)
+    level: Mapped[str] = mapped_column(String(10), default="on_time")  # on_time, at_risk, breached
+    open: Mapped[bool] = mapped_column(default=True)

@@ -10,6 +10,7 @@ from relais.channels.email.ack import AckTemplates
 from relais.channels.email.ingest import IntakeConfig
 from relais.channels.email.models import Mailbox
 from relais.channels.email.repository import MailboxRef
+from relais.channels.email.rule_store import RuleStore
 from relais.channels.email.rules import RuleSet
 from relais.config import MailboxSettings, MailSettings, Settings
 from relais.conversations.attachments import AttachmentStore
@@ -41,6 +42,12 @@ def own_addresses(settings: Settings) -> frozenset[str]:
     )
 
 
+def seed_rules(settings: Settings) -> RuleSet:
+    """The setting's triage rules: they apply until an admin saves others (rule_store.py)."""
+    rules = settings.mail.triage_rules
+    return RuleSet.model_validate(rules) if rules else RuleSet()
+
+
 def intake_config(settings: Settings, store: AttachmentStore, default_team_id: str) -> IntakeConfig:
     mail = settings.mail
     return IntakeConfig(
@@ -53,7 +60,7 @@ def intake_config(settings: Settings, store: AttachmentStore, default_team_id: s
         ack_templates=AckTemplates.from_queues(mail.ack_templates),
         max_message_bytes=mail.max_message_bytes,
         max_attachment_bytes=max(settings.attachments.max_bytes, 25 * 1024 * 1024),
-        rules=RuleSet.model_validate(mail.triage_rules) if mail.triage_rules else None,
+        rules=RuleStore(seed_rules(settings)),
     )
 
 

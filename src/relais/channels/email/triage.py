@@ -112,6 +112,13 @@ def facts_from_mail(
     )
 
 
+def scalar_attributes(attributes: Mapping[str, object]) -> dict[str, Scalar]:
+    """The customer's attributes rules may compare: plain values only."""
+    return {
+        k: v for k, v in attributes.items() if v is None or isinstance(v, str | int | float | bool)
+    }
+
+
 class Fired(BaseModel):
     model_config = ConfigDict(frozen=True)
 
