@@ -21,6 +21,7 @@ from relais.channels.callback import endpoints as callback_endpoints
 from relais.channels.callback.channel import CallbackChannel
 from relais.channels.callback.events import CallbackChanged
 from relais.channels.chat import endpoints as chat_endpoints
+from relais.channels.email import envelope_endpoints as mail_endpoints
 from relais.channels.email import rules_endpoints as mail_rules_endpoints
 from relais.channels.email.channel import MailChannel, mail_configured
 from relais.channels.email.events import IntentModelChanged, MailRulesChanged, SlaAlert
@@ -215,6 +216,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(chat_endpoints.router)
     api.include_router(callback_endpoints.router)
     api.include_router(mail_rules_endpoints.router)
+    api.include_router(mail_endpoints.router)
     api.include_router(conversations_endpoints.router)
     api.include_router(conversation_context.router)
     api.include_router(conversations_endpoints.attachments_router)
