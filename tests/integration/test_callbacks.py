@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -432,6 +433,35 @@ async def test_a_flood_is_refused_per_visitor_per_number_and_per_address(
     assert await counts(server) == (6, 6, 0)
     for closable in (flooder, *others):
         await closable.close()
+
+
+async def test_addresses_of_one_ipv6_network_count_as_one_address(
+    live: tuple[LiveServer, MovableClock],
+) -> None:
+    """A subscriber holds a whole /64: counting single IPv6 addresses would let one client make
+    2^64 "addresses" worth of requests. Behind a trusted proxy (the test's own address), the
+    client's address comes from X-Forwarded-For."""
+    server, _ = live
+    visitors = [await new_visitor(server.base) for _ in range(4)]
+
+    async def ask_from(visitor: Visitor, address: str, number: str) -> httpx.Response:
+        headers = {**visitor.headers(), "X-Forwarded-For": address}
+        return await visitor.client.post("/api/v1/callbacks", json=ask(number), headers=headers)
+
+    made = 0
+    for i in range(6):  # 6 an hour from one address: two visitors, three numbers each
+        r = await ask_from(visitors[i // 3], f"2001:db8:1:2::{i + 1}", f"+3361234560{i}")
+        assert r.status_code == 201, r.text
+        made += 1
+    refused = await ask_from(visitors[2], "2001:db8:1:2:ffff:ffff:ffff:ffff", "+33612345609")
+    assert refused.status_code == 429, refused.text
+    assert refused.json()["error"]["code"] == "too_many_requests"
+    # Another network is another address.
+    r = await ask_from(visitors[3], "2001:db8:1:3::1", "+33612345608")
+    assert r.status_code == 201, r.text
+    assert await counts(server) == (made + 1, made + 1, 0)
+    for visitor in visitors:
+        await visitor.close()
 
 
 def test_the_callbacks_api_is_in_the_openapi_schema(tmp_path: Path) -> None:

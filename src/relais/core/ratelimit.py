@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from typing import Any, Protocol
 
 from relais.core.errors import RateLimited
+
+
+def address_bucket(ip: str) -> str:
+    """What a per-address limit counts: an IPv4 address, or the /64 network of an IPv6 one.
+
+    One subscriber gets a whole /64 (RFC 6177), so an IPv6 client can take a fresh address
+    for every request: counted one by one, an IPv6 flood would never reach a limit. An
+    IPv4-mapped address counts as its IPv4 address; anything that is not an address (a test
+    client, "unknown") as it is."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(address), 64), strict=False))
+    return str(address)
 
 
 class RateLimiter(Protocol):
