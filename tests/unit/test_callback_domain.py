@@ -227,6 +227,18 @@ def test_a_blocklisted_number_or_prefix_is_refused_like_any_uncallable_number(
     assert check("+33698765432", now=paris(15, 10), policy=policy).number == "+33698765432"
 
 
+def test_a_whole_number_on_the_blocklist_stays_out_of_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The log says which entry refused the number by its place in the list: an entry may be a
+    person's whole number, and logs at info level are kept and read by many."""
+    policy = CallbackPolicy(blocklist=("+33899", MOBILE))
+    caplog.set_level("DEBUG", logger="relais.channels.callback.domain")
+    assert check_refusal(now=paris(15, 10), policy=policy).reason == "number_blocked"
+    assert "number_blocked" in caplog.text and "entry 2" in caplog.text
+    assert MOBILE not in caplog.text and MOBILE[1:] not in caplog.text
+
+
 def test_the_number_is_checked_again_and_must_be_e164() -> None:
     assert check_refusal("06 12 34 56 78", now=paris(15, 10)).reason == "invalid_number"
     assert check_refusal("+33899123456", now=paris(15, 10)).reason == "number_type_refused"

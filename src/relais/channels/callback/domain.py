@@ -213,10 +213,11 @@ def check_request(
     number = normalise_phone(
         number_e164, default_region="ZZ", allowed_countries=policy.allowed_countries
     )
-    blocked = next((p for p in policy.blocklist if number.startswith(p)), None)
+    blocked = next((i for i, p in enumerate(policy.blocklist, 1) if number.startswith(p)), None)
     if blocked is not None:
-        # The visitor is told the same as for a premium number; the log says which entry.
-        log.info("callback refused: number_blocked by blocklist entry %s", blocked)
+        # The visitor is told the same as for a premium number; the log says which entry by
+        # its place, never its text: an entry may be a person's whole number.
+        log.info("callback refused: number_blocked by blocklist entry %d", blocked)
         raise InvalidCallback("number_blocked", _REFUSED_NUMBER)
 
     not_before, slot_end = check_time(policy, hours, now, requested_slot)
