@@ -1,6 +1,6 @@
 // English and French strings of both sides. The widget follows the host page's <html lang>.
 
-import type { TaskChannel } from "./types.js";
+import type { MailState, Suggestion, TaskChannel } from "./types.js";
 
 const en = {
   chatWithUs: "Chat with us",
@@ -137,6 +137,26 @@ const en = {
   slGoal: (goal: number) => `goal ${goal} %`,
   volumesDetail: (short: number, timedOut: number, transferred: number) =>
     `of which ${short} short abandons; ${timedOut} timed out, ${transferred} moved to another queue`,
+  // desk: e-mail conversations
+  noSubject: "(no subject)",
+  mailFrom: "From",
+  mailTo: "To",
+  mailCc: "Cc",
+  showQuoted: "Show quoted text",
+  hideQuoted: "Hide quoted text",
+  mailState: { received: "Received", queued: "Waiting to be sent", sent: "Sent", failed: "Not delivered", bounced: "Bounced" } as Record<MailState, string>,
+  replyByEmail: (to: string) => `Reply by e-mail to ${to}`,
+  subjectLabel: "Subject",
+  answerPlaceholder: "Write your answer… (Ctrl+Enter sends)",
+  suggestions: "Suggested answers",
+  noSuggestions: "No suggested answer for this e-mail.",
+  suggestionSource: { reply: "Past answer", article: "Article" } as Record<Suggestion["source"], string>,
+  suggestionUses: (n: number) => (n === 0 ? "never used" : n === 1 ? "used once" : `used ${n} times`),
+  suggestionScore: (percent: number) => `${percent} % match`,
+  useSuggestion: "Use this answer",
+  showSuggestions: "Show",
+  hideSuggestions: "Hide",
+  backToList: "Back to the list",
 };
 
 export type Strings = typeof en;
@@ -273,6 +293,25 @@ const fr: Strings = {
   slGoal: (goal: number) => `objectif ${goal} %`,
   volumesDetail: (short: number, timedOut: number, transferred: number) =>
     `dont ${short} abandons courts ; ${timedOut} expirés, ${transferred} passés à une autre file`,
+  noSubject: "(sans objet)",
+  mailFrom: "De",
+  mailTo: "À",
+  mailCc: "Cc",
+  showQuoted: "Afficher le texte cité",
+  hideQuoted: "Masquer le texte cité",
+  mailState: { received: "Reçu", queued: "En attente d’envoi", sent: "Envoyé", failed: "Non remis", bounced: "Revenu en erreur" },
+  replyByEmail: (to: string) => `Répondre par e-mail à ${to}`,
+  subjectLabel: "Objet",
+  answerPlaceholder: "Écrivez votre réponse… (Ctrl+Entrée envoie)",
+  suggestions: "Réponses suggérées",
+  noSuggestions: "Aucune réponse suggérée pour cet e-mail.",
+  suggestionSource: { reply: "Réponse passée", article: "Article" },
+  suggestionUses: (n: number) => (n === 0 ? "jamais utilisée" : n === 1 ? "utilisée une fois" : `utilisée ${n} fois`),
+  suggestionScore: (percent: number) => `pertinence ${percent} %`,
+  useSuggestion: "Utiliser cette réponse",
+  showSuggestions: "Afficher",
+  hideSuggestions: "Masquer",
+  backToList: "Retour à la liste",
 };
 
 export type Lang = "en" | "fr";

@@ -252,3 +252,48 @@ export interface Wallboard {
   all_queues: WallboardQueue;
   agents: WallboardAgent[];
 }
+
+// -- E-mail conversations: the desk's view of their mail (docs/api.md, "E-mail conversations") --
+
+export type MailState = "received" | "queued" | "sent" | "failed" | "bounced";
+
+/** One message's mail: who wrote to whom, when, and for an answer where its mail stands. */
+export interface Envelope {
+  /** The conversation message (Message.id) this envelope belongs to. */
+  message_id: string;
+  seq: number;
+  direction: "in" | "out";
+  from_name: string | null;
+  from_address: string | null;
+  to: string[];
+  cc: string[];
+  subject: string;
+  /** In: the Date header; out: when the relay took it (null while queued). */
+  date: string | null;
+  state: MailState;
+  /** Failed or bounced: the relay's or the delivery report's words. */
+  error: string | null;
+}
+
+/** GET /api/v1/conversations/{id}/mail. */
+export interface MailThread {
+  conversation_id: string;
+  number: number;
+  /** "[#n]", as every subject sent carries it. */
+  reference: string;
+  subject: string;
+  /** The subject the next answer goes out with. */
+  reply_subject: string;
+  reply_to_name: string | null;
+  reply_to: string;
+  mailbox_address: string | null;
+  envelopes: Envelope[];
+}
+
+/** GET /api/v1/conversations/{id}/suggestions: answers to start from, best first. */
+export interface Suggestion {
+  text: string;
+  score: number;
+  source: "reply" | "article";
+  uses: number;
+}

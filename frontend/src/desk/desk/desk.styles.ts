@@ -94,6 +94,21 @@ export const styles = css`
   }
   .who {
     font-weight: 600;
+    min-width: 0;
+    overflow-wrap: anywhere;
+  }
+  /* Which channel a conversation came by: an envelope for e-mail, a bubble for chat. */
+  .channel {
+    display: inline-flex;
+    vertical-align: -2px;
+    margin-right: 6px;
+    color: #5b6472;
+  }
+  .channel.email {
+    color: #8a3ffc;
+  }
+  .preview .from {
+    color: #3d4654;
   }
   .preview {
     grid-column: 1 / -1;
@@ -129,6 +144,13 @@ export const styles = css`
   }
   .toolbar strong {
     flex: 1;
+  }
+  /* Back to the list: phones only, where the list and the conversation take turns. */
+  .toolbar .back {
+    display: none;
+    font-size: 1.3em;
+    line-height: 1;
+    padding: 2px 10px 4px;
   }
   .toolbar button {
     font: inherit;
@@ -193,6 +215,24 @@ export const styles = css`
     }
     aside {
       display: none;
+    }
+  }
+  @media (max-width: 600px) {
+    header {
+      flex-wrap: wrap;
+      gap: 6px 10px;
+      padding: 6px 10px;
+    }
+    main {
+      grid-template-columns: 1fr;
+    }
+    main.picked nav,
+    main:not(.picked) .center,
+    relais-contact-panel {
+      display: none;
+    }
+    .toolbar .back {
+      display: inline-block;
     }
   }
 `;

@@ -1,4 +1,5 @@
 import { LitElement, html, nothing } from "lit";
+import { keyed } from "lit/directives/keyed.js";
 import { repeat } from "lit/directives/repeat.js";
 import { Api, ApiError, errorText, uploadFiles } from "../../shared/api.js";
 import { ChatStore } from "../../shared/chat-store.js";
@@ -8,12 +9,17 @@ import "../../shared/conversation-view/conversation-view.js";
 import type { RetryDetail } from "../../shared/conversation-view/conversation-view.js";
 import { pageLang, strings } from "../../shared/i18n.js";
 import { StoreController } from "../../shared/store-controller.js";
-import type { AgentInfo, Context, Conversation, Task } from "../../shared/types.js";
+import type { AgentInfo, Context, Conversation, Task, TaskChannel } from "../../shared/types.js";
 import { TaskStore } from "../../shared/task-store.js";
 import "../offer-card/offer-card.js";
 import type { TaskDetail, TaskIdDetail } from "../offer-card/offer-card.js";
 import "../contact-panel/contact-panel.js";
 import "../callback-panel/callback-panel.js";
+import "../mail-view/mail-view.js";
+import { MailThreads } from "../mail-view/mail-threads.js";
+import "../suggestions/suggestions.js";
+import type { SuggestionDetail } from "../suggestions/suggestions.js";
+import { bubbleIcon, mailIcon } from "../../shared/icons.js";
 import { styles } from "./desk.styles.js";
 import "../login-form/login-form.js";
 
@@ -55,6 +61,8 @@ export class RelaisDesk extends LitElement {
   private readonly api = new Api({ base: "", csrf: () => cookie("relais_csrf") ?? this.csrf });
   /** The ACD's tasks: this agent's offers and wrap-ups (docs/api.md, "task" frames). */
   private readonly tasks = new TaskStore();
+  /** E-mail conversations' mail: envelopes, reply subject, answers' states. */
+  private readonly mail = new MailThreads(this.api, (text) => this.store.reportError(text));
   /** Offers (id:version) that lapsed or were refused as gone: hidden before their frame comes. */
   private readonly goneOffers = new Set<string>();
   /** The conversation of an offer just accepted: selected as soon as it is here. */
@@ -83,6 +91,11 @@ export class RelaisDesk extends LitElement {
       visitor_page: (f) => {
         if (f.conversation_id === this.selected) void this.loadContext(f.conversation_id);
       },
+      message: (f) => {
+        // A mail came in or an answer was stored: its envelope and state are read again.
+        const id = f.message.conversation_id;
+        if (id === this.selected && this.store.conversations.get(id)?.channel === "email") void this.mail.load(id);
+      },
     },
     // The session ended (expired, or logged out elsewhere): back to the login form.
     onUnauthorized: () => this.signedOut(),
@@ -92,6 +105,7 @@ export class RelaisDesk extends LitElement {
     super();
     new StoreController(this, this.store);
     this.tasks.addEventListener("change", () => this.requestUpdate());
+    this.mail.addEventListener("change", () => this.requestUpdate());
     this.tasks.addEventListener("task", (e) => {
       const { task, previous, command } = e.detail;
       if (command === "expire" && previous?.agent_id === this.agent?.id) this.lastOfferLapsed = Date.now();
@@ -130,6 +144,7 @@ export class RelaisDesk extends LitElement {
 
   private signedOut(): void {
     this.store.disconnect();
+    this.mail.stop();
     this.agent = null;
     this.selected = null;
     this.context = null;
@@ -280,7 +295,14 @@ export class RelaisDesk extends LitElement {
   private async select(id: string): Promise<void> {
     this.selected = id;
     this.context = null;
-    await Promise.all([this.store.loadMessages(id), this.loadContext(id)]);
+    this.mail.stop();
+    const email = this.store.conversations.get(id)?.channel === "email";
+    await Promise.all([this.store.loadMessages(id), this.loadContext(id), email ? this.mail.load(id) : null]);
+  }
+
+  /** A suggested answer goes into the draft, to be read and edited; never sent from here. */
+  private useSuggestion(e: CustomEvent<SuggestionDetail>): void {
+    void this.renderRoot.querySelector("relais-composer")?.insert(e.detail.text);
   }
 
   private async loadContext(id: string): Promise<void> {
@@ -343,7 +365,7 @@ export class RelaisDesk extends LitElement {
         ? html`<div class="status error" role="alert"><span>${this.error ?? this.store.lastError}</span>
             <button type="button" @click=${this.dismissError}>${s.dismiss}</button></div>`
         : nothing}
-      <main>
+      <main class=${this.selected ? "picked" : ""}>
         <nav aria-label=${s.conversations}>
           ${this.renderTasks()}
           <h2>${s.conversations}</h2>
@@ -376,12 +398,17 @@ export class RelaisDesk extends LitElement {
       const shown = this.store.messagesOf(c.id);
       const last = shown[shown.length - 1];
       const unread = this.unread(c);
-      return html`<li><button data-testid="conversation-item" data-conversation-id=${c.id}
+      const email = c.channel === "email";
+      const text = last ? preview(last.body) || last.attachments.map((f) => f.filename).join(", ") : "";
+      // A mail is known by its subject first, then by whom it is from.
+      return html`<li><button data-testid="conversation-item" data-conversation-id=${c.id} data-channel=${c.channel}
         aria-current=${c.id === this.selected ? "true" : "false"} @click=${() => void this.select(c.id)}>
-        <span class="who">${this.who(c)}</span>
+        <span class="who"><span class="channel ${c.channel}" role="img" data-testid="conversation-channel"
+          aria-label=${s.channelName[c.channel as TaskChannel] ?? c.channel}>${email ? mailIcon : bubbleIcon}</span>
+          ${email ? html`<span data-testid="conversation-subject">${c.subject || s.noSubject}</span>` : this.who(c)}</span>
         ${unread ? html`<span class="badge" aria-label=${s.unread(unread)}>${unread}</span>` : html`<span></span>`}
         ${c.assignee_id === null ? html`<span class="tag">${s.waiting}</span>` : nothing}
-        <span class="preview">${last ? preview(last.body) || last.attachments.map((f) => f.filename).join(", ") : ""}</span>
+        <span class="preview">${email ? html`<span class="from">${this.who(c)}</span>${text ? " · " : ""}` : nothing}${text}</span>
       </button></li>`;
     })}</ul>`;
   }
@@ -393,9 +420,39 @@ export class RelaisDesk extends LitElement {
     const resolved = c.status === "resolved";
     return html`
       <div class="toolbar">
+        <button type="button" class="back" data-testid="back" aria-label=${s.backToList} title=${s.backToList}
+          @click=${() => (this.selected = null)}>‹</button>
         <strong>${this.who(c)}</strong>
         ${resolved ? html`<span>${s.resolved}</span>` : html`<button data-testid="resolve" @click=${() => void this.resolve(c.id)}>${s.resolve}</button>`}
       </div>
+      ${c.channel === "email" ? this.renderMail(c) : this.renderChat(c)}
+    `;
+  }
+
+  /** An e-mail conversation: the mail view, suggested answers, an answer composer. */
+  private renderMail(c: Conversation) {
+    const s = this.strings;
+    const messages = this.store.messagesOf(c.id);
+    const lastFromCustomer = messages.filter((m) => m.author_kind === "visitor").pop()?.seq ?? 0;
+    // Keyed: a draft (or an open quote) never moves to the next customer's mail.
+    return keyed(c.id, html`
+      <relais-mail-view .messages=${messages} .thread=${this.mail.get(c.id) ?? null} .subject=${c.subject}
+        .strings=${s} .uiLang=${pageLang()} ?closed=${c.status === "resolved"}
+        @relais-retry=${(e: CustomEvent<RetryDetail>) => this.store.retry(e.detail.clientId)}>
+      </relais-mail-view>
+      ${c.status === "resolved"
+        ? nothing
+        : html`<relais-suggestions .api=${this.api} .conversationId=${c.id} .refreshKey=${lastFromCustomer} .strings=${s}
+            @relais-suggestion=${this.useSuggestion}></relais-suggestions>
+          <relais-composer .strings=${s} ?busy=${this.busy} multiline .placeholder=${s.answerPlaceholder}
+            @relais-send=${(e: CustomEvent<SendDetail>) => void this.send(c.id, e.detail)}></relais-composer>`}
+    `);
+  }
+
+  private renderChat(c: Conversation) {
+    const s = this.strings;
+    const resolved = c.status === "resolved";
+    return html`
       <relais-conversation-view .messages=${this.store.messagesOf(c.id)} me="agent" .strings=${s}
         .otherReadSeq=${c.visitor_read_seq}
         .typingName=${this.store.typing.has(c.id) ? this.store.typing.get(c.id) || this.who(c) : undefined}

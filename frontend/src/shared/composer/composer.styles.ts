@@ -25,6 +25,11 @@ export const styles = css`
     /* Grows with its text (Shift+Enter) up to max-height, where the browser supports it. */
     field-sizing: content;
   }
+  /* An e-mail answer: room for paragraphs. */
+  :host([multiline]) textarea {
+    min-height: 5.6em;
+    max-height: 40vh;
+  }
   textarea:focus-visible,
   button:focus-visible {
     outline: 2px solid var(--relais-accent, #1f5eff);

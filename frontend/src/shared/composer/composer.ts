@@ -17,7 +17,8 @@ export interface DraftDetail {
 }
 
 /**
- * The message composer of both sides. Enter sends, Shift+Enter starts a new line. The length
+ * The message composer of both sides. Enter sends, Shift+Enter starts a new line (with
+ * `multiline`, for an e-mail answer: Enter starts a new line, Ctrl/Cmd+Enter sends). The length
  * so far and the limit show under the text as soon as there is some.
  *
  * @event relais-send - detail `SendDetail`: the text (and files) to send.
@@ -32,6 +33,8 @@ export class RelaisComposer extends LitElement {
     disabled: { type: Boolean },
     busy: { type: Boolean },
     maxLength: { type: Number },
+    multiline: { type: Boolean, reflect: true },
+    placeholder: {},
     strings: { attribute: false },
     value: { state: true },
     files: { state: true },
@@ -41,6 +44,10 @@ export class RelaisComposer extends LitElement {
   /** Files are being uploaded: nothing more can be sent meanwhile. */
   busy = false;
   maxLength = 4000;
+  /** Longer writing (an e-mail answer): Enter starts a new line, Ctrl/Cmd+Enter sends. */
+  multiline = false;
+  /** The text area's hint and name, when not the strings' usual one. */
+  placeholder: string | undefined = undefined;
   strings: Strings = strings("en");
   value = "";
   files: File[] = [];
@@ -57,6 +64,18 @@ export class RelaisComposer extends LitElement {
     this.renderRoot.querySelector("textarea")?.focus();
   }
 
+  /** Puts a text in the draft (after what is there), to be edited before sending. */
+  async insert(text: string): Promise<void> {
+    const current = this.value.trimEnd();
+    this.value = current ? `${current}\n\n${text}` : text;
+    this.dispatchEvent(new CustomEvent<DraftDetail>("relais-draft", { detail: { value: this.value } }));
+    await this.updateComplete;
+    const area = this.renderRoot.querySelector("textarea");
+    if (!area) return;
+    area.focus();
+    area.setSelectionRange(area.value.length, area.value.length);
+  }
+
   override render() {
     const s = this.strings;
     const tooLong = this.value.length > this.maxLength;
@@ -66,8 +85,9 @@ export class RelaisComposer extends LitElement {
         <button type="button" class="attach" aria-label=${s.attach} title=${s.attach}
           ?disabled=${this.disabled} @click=${this.pickFile}>${clipIcon}</button>
         <input type="file" @change=${this.filePicked} aria-hidden="true" tabindex="-1" />
-        <textarea part="input" data-testid="composer-input" rows="1" aria-label=${s.placeholder}
-          aria-describedby="count" placeholder=${s.placeholder} .value=${this.value} ?disabled=${this.disabled}
+        <textarea part="input" data-testid="composer-input" rows=${this.multiline ? 4 : 1}
+          aria-label=${this.placeholder ?? s.placeholder} aria-describedby="count"
+          placeholder=${this.placeholder ?? s.placeholder} .value=${this.value} ?disabled=${this.disabled}
           @input=${this.input} @keydown=${this.keydown}></textarea>
         <button class="send" part="send" data-testid="composer-send" type="submit"
           ?disabled=${this.disabled || this.busy || empty || tooLong}>${this.busy ? s.uploading : s.send}</button>
@@ -94,7 +114,8 @@ export class RelaisComposer extends LitElement {
   }
 
   private keydown(event: KeyboardEvent): void {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    if (event.key !== "Enter" || event.isComposing) return;
+    if (this.multiline ? event.ctrlKey || event.metaKey : !event.shiftKey) {
       event.preventDefault();
       this.submit(event);
     }

@@ -131,7 +131,8 @@ export interface DownloadDetail {
   attachment: Attachment;
 }
 
-function formatSize(bytes: number): string {
+/** A file's size as people read it: 900 B, 12 KB, 1.5 MB. */
+export function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
