@@ -22,6 +22,8 @@ from relais.integrations.signing import (
 from relais.integrations.webhooks import Backoff, origin
 
 TEMPLATE = "https://crm.example.com/contacts/{external_id}?task={task_id}"
+# 1700000000 in Arabic-Indic digits, which str.isdigit and int() both accept.
+ARABIC_INDIC_STAMP = "".join(chr(0x660 + int(d)) for d in "1700000000")
 
 
 def test_values_are_percent_encoded_whole() -> None:
@@ -83,6 +85,19 @@ def test_no_value_can_leave_its_place_in_the_url(values: dict[str, str]) -> None
         assert url.count("?") == 1 and "#" not in url
 
 
+@pytest.mark.parametrize("value", [".", ".."])
+def test_a_value_that_is_a_dot_segment_gives_no_url(value: str) -> None:
+    """A browser resolves "/contacts/../view" (and "%2e%2e", which is the same to it) to
+    "/view": a site identity whose subject is ".." would move the link to another page of the
+    CRM. Such a value is treated as missing, so the fallback template is tried."""
+    template = "https://crm.example.com/contacts/{external_id}/view"
+    assert parse_template(template).render({"external_id": value}) is None
+    fallback = "https://crm.example.com/search?c={contact_id}"
+    values = {"external_id": value, "contact_id": "c1"}
+    assert pop_url([template, fallback], values) == "https://crm.example.com/search?c=c1"
+    assert parse_template(template).render({"external_id": "..."}) is not None
+
+
 def test_signature_known_answer_of_the_standard_webhooks_documentation() -> None:
     key = decode_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
     body = b'{"test": 2432232314}'
@@ -106,6 +121,11 @@ def test_verify_accepts_ours_and_refuses_tampering_replay_and_other_secrets() ->
         (signed, body, 1_700_000_000 - 301),
         ({k: v for k, v in signed.items() if k != "webhook-signature"}, body, 1_700_000_000),
         ({**signed, "webhook-timestamp": "soon"}, body, 1_700_000_000),
+        # Digits of other scripts, superscripts, more digits than int() reads: refused as not
+        # ours, never an error of another kind (a receiver would answer 500).
+        ({**signed, "webhook-timestamp": ARABIC_INDIC_STAMP}, body, 1_700_000_000),
+        ({**signed, "webhook-timestamp": "1700000000²"}, body, 1_700_000_000),
+        ({**signed, "webhook-timestamp": "9" * 5000}, body, 1_700_000_000),
     ]:
         with pytest.raises(InvalidSignature):
             verify(secret, bad_headers, bad_body, now=now)

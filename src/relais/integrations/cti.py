@@ -6,8 +6,9 @@ the template must name an http(s) host before its first placeholder, so that no 
 choose where the link goes: each value is percent-encoded whole (a ``/``, ``?`` or ``#`` in an
 external id stays inside its path segment or parameter). A template that breaks these rules is
 refused when settings are read, so a bad configuration stops the start-up, not a screen pop.
-A value that is missing (an anonymous visitor has no external id) gives no URL at all rather
-than a link to the wrong record.
+A value that is missing (an anonymous visitor has no external id), or is ``.`` or ``..`` (a
+dot segment, which browsers resolve), gives no URL at all rather than a link to the wrong
+record.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ PLACEHOLDERS = frozenset(
     }
 )
 MAX_URL = 2000
+# Missing, or a dot segment: percent-encoding leaves dots alone, and a browser resolves
+# ".../contacts/../view" to ".../view" (and "%2e%2e" likewise), so such a value would move the
+# link to another page of the host.
+_NO_VALUES = frozenset({"", ".", ".."})
 
 
 class TemplateError(ValueError):
@@ -54,7 +59,7 @@ class PopTemplate:
             out.append(literal)
             if name is not None:
                 value = values.get(name)
-                if value is None or value == "":
+                if value is None or value in _NO_VALUES:
                     return None
                 out.append(quote(str(value), safe=""))
         url = "".join(out)
