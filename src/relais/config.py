@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from relais.channels.callback.domain import CallbackPolicy
+from relais.channels.email.sla import SlaPolicy
 
 
 class WidgetSettings(BaseModel):
@@ -145,6 +146,17 @@ class MailSettings(BaseModel):
     lease_ttl_s: float = Field(default=30.0, gt=0)
     # Triage rules of new mail, a rule set as JSON ({"rules": [...]}: channels/email/rules.py).
     triage_rules: dict[str, Any] | None = None
+    # The intent model learnt from resolved mail sets the queue and tags of a new mail that no
+    # rule placed when it is at least this sure (channels/email/intent.py, decision 0007).
+    intent_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
+    # Past agent replies each process keeps for suggested answers (the most recent).
+    suggestion_replies: int = Field(default=10_000, ge=0, le=200_000)
+    # Service-level targets of e-mail per queue and priority, and the escalations
+    # (channels/email/sla.py): {"targets": [{"queue", "min_priority", "first_response_minutes",
+    # "resolution_minutes", "business_hours"}], "escalation": {"warn_at", "raise_priority_by",
+    # "max_priority"}}. How often one process checks them.
+    sla: SlaPolicy = Field(default_factory=SlaPolicy)
+    sla_check_s: float = Field(default=15.0, gt=0)
 
     @field_validator("ack_templates")
     @classmethod

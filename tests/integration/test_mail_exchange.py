@@ -269,9 +269,14 @@ async def test_unreachable_relay_retries_with_back_off_and_delivers_later(
         await late.start()
         try:
             ack = await late.wait(lambda m: "Nobody home" in m.subject, 10)
-            async with db.transaction(write=False) as uow:
-                row = await uow.session.scalar(select(OutboundMail))
-            assert row is not None and row.state == "sent" and row.message_id == ack.message_id
+
+            async def marked_sent() -> None:  # the relay's 250 comes before our commit
+                async with db.transaction(write=False) as uow:
+                    row = await uow.session.scalar(select(OutboundMail))
+                assert row is not None and row.state == "sent"
+                assert row.message_id == ack.message_id
+
+            await eventually(marked_sent, 10)
         finally:
             await late.stop()
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -335,6 +336,11 @@ _scalars = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=30),
 )
+# What a stored rule may hold: JSON has no inf nor NaN.
+_rule_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=30),
+)  # fmt: skip
 _facts = st.builds(
     MessageFacts,
     sender=st.text(max_size=60),
@@ -378,7 +384,7 @@ _leaves = st.one_of(
               st.sampled_from(["gt", "lte"]), st.integers(-5, 5)),
     st.builds(lambda attribute, value: {"kind": "customer", "attribute": attribute,
                                         "op": "equals", "value": value},
-              st.sampled_from(["tier", "orders", "vip"]), _scalars),
+              st.sampled_from(["tier", "orders", "vip"]), _rule_scalars),
     st.just({"kind": "always"}),
 )  # fmt: skip
 _conditions = st.recursive(
@@ -423,6 +429,12 @@ def test_evaluate_never_raises_and_dry_run_agrees(rules: list[Rule], facts: Mess
     ]
     if result.spam:
         assert result.auto_answer is None and result.stopped_by == result.fired[-1].rule_id
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])
+def test_a_rule_cannot_hold_what_json_cannot(value: float) -> None:
+    with pytest.raises(ValidationError):
+        rule("r", {"kind": "customer", "attribute": "orders", "op": "equals", "value": value})
 
 
 @settings(max_examples=100, deadline=None)

@@ -34,7 +34,8 @@ TextField = Literal[
 
 
 class _Closed(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No inf or NaN: a rule is stored as JSON, which has neither.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # --- conditions ------------------------------------------------------------------------------
