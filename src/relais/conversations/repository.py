@@ -13,6 +13,7 @@ from relais.contacts.models import Contact
 from relais.conversations.access import can_read
 from relais.conversations.models import Attachment, Conversation, Message
 from relais.conversations.schemas import AttachmentOut, ConversationOut, ConversationRef, MessageOut
+from relais.core import fast_sql
 from relais.core.errors import NotFound
 from relais.identity.models import Agent
 from relais.identity.principals import AgentPrincipal, Principal, VisitorPrincipal
@@ -48,11 +49,10 @@ async def peek_readable(
 ) -> Conversation:
     """Like get_readable, for the message hot path: one Core query and a detached object, which
     costs a fraction of an ORM load. Changes to it are not saved (writers use Core statements)."""
-    row = None
+    rows = []
     if len(conversation_id) <= 32:
-        connection = await session.connection()
-        row = (await connection.execute(_CONVERSATION_BY_ID, {"p_id": conversation_id})).first()
-    conversation = Conversation(**row._mapping) if row is not None else None
+        rows = await fast_sql.fetch(session, _CONVERSATION_BY_ID, {"p_id": conversation_id})
+    conversation = Conversation(**rows[0]) if rows else None
     if conversation is None or not can_read(principal, ref_of(conversation)):
         raise NotFound("No such conversation.", code="conversation_not_found")
     return conversation
@@ -184,8 +184,8 @@ async def find_by_client_id(
     author_id: str | None,
     client_id: str,
 ) -> Message | None:
-    connection = await session.connection()
-    found = await connection.scalar(
+    found = await fast_sql.fetch(
+        session,
         _MESSAGE_BY_CLIENT_ID,
         {
             "p_conversation": conversation_id,
@@ -194,7 +194,7 @@ async def find_by_client_id(
             "p_client": client_id,
         },
     )
-    return None if found is None else await session.get(Message, found)
+    return await session.get(Message, found[0]["id"]) if found else None
 
 
 async def open_conversation_of(session: AsyncSession, visitor_id: str) -> Conversation | None:

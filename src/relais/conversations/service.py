@@ -25,6 +25,7 @@ from relais.conversations.repository import (
     ref_of,
 )
 from relais.conversations.schemas import MessageOut
+from relais.core import fast_sql
 from relais.core.clock import utcnow
 from relais.core.db import UnitOfWork, UTCDateTime
 from relais.core.errors import Conflict, Forbidden, Invalid
@@ -62,11 +63,10 @@ _AUTHOR_NAME = (
 async def _author_name(session: AsyncSession, principal: Principal) -> str | None:
     if isinstance(principal, AgentPrincipal):
         return principal.name
-    connection = await session.connection()
-    row = (await connection.execute(_AUTHOR_NAME, {"p_visitor": principal.visitor_id})).first()
-    if row is None:
+    rows = await fast_sql.fetch(session, _AUTHOR_NAME, {"p_visitor": principal.visitor_id})
+    if not rows:
         return None
-    name: str | None = row[0] or row[1]
+    name: str | None = rows[0]["name"] or rows[0]["claimed_name"]
     return name
 
 
@@ -109,10 +109,10 @@ async def _next_seq(
     sequences are gapless and unique per conversation. The author has read what it wrote."""
     now = utcnow()
     statement = _NEXT_SEQ.get(author_kind, _NEXT_SEQ_SYSTEM)
-    connection = await session.connection()
-    seq = await connection.scalar(
-        statement, {"p_id": conversation.id, "p_status": status, "p_now": now}
+    rows = await fast_sql.fetch(
+        session, statement, {"p_id": conversation.id, "p_status": status, "p_now": now}
     )
+    seq = rows[0]["last_seq"]
     assert isinstance(seq, int)
     # Mirror the row in memory without marking it dirty: no second UPDATE at flush.
     for key, value in (("last_seq", seq), ("status", status), ("updated_at", now)):
@@ -150,7 +150,7 @@ async def _insert_message(
         "created_at": utcnow(),
     }
     # A Core insert: the message is not needed as an ORM object, and this is the hot path.
-    await (await uow.session.connection()).execute(_INSERT_MESSAGE, row)
+    await fast_sql.fetch(uow.session, _INSERT_MESSAGE, row)
     for attachment in attachments or []:
         attachment.message_id = message_id
     out = MessageOut(**row, attachments=[attachment_out(a) for a in attachments or []])

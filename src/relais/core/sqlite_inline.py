@@ -86,6 +86,11 @@ class InlineConnection:
         self._tx = _Immediate()
 
     @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The connection itself, for the statements of relais.core.fast_sql."""
+        return self._conn
+
+    @property
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
 
