@@ -259,6 +259,45 @@ async def test_a_wrong_number_is_not_called_again(live: tuple[LiveServer, Movabl
         await closable.close()
 
 
+async def test_a_callback_moved_to_another_agent_while_called_gets_its_own_call(
+    live: tuple[LiveServer, MovableClock],
+) -> None:
+    """A supervisor moves the task of a callback that one agent was calling to another: the
+    first call is over, and the second agent's dial places a call of its own (an attempt of
+    its own) instead of being handed the first agent's."""
+    server, _ = live
+    alice, alice_ws = await available(server)
+    bruno = await login(server.base, "bruno@test.example")
+    sam = await login(server.base, "sam@test.example")
+    visitor = await new_visitor(server.base)
+    callback = (await visitor.post("/api/v1/callbacks", ask())).json()
+    cid, task_id = callback["id"], callback["task_id"]
+    await alice_ws.wait_for(offer_of(alice, task_id))
+    assert (await alice.post(f"/api/v1/tasks/{task_id}/accept")).status_code == 200
+    assert (await alice.post(f"/api/v1/callbacks/{cid}/dial")).status_code == 200
+
+    r = await sam.post(f"/api/v1/tasks/{task_id}/transfer", {"agent_id": bruno.id})
+    assert r.status_code == 200, r.text
+    r = await bruno.post(f"/api/v1/callbacks/{cid}/dial")
+    assert r.status_code == 200, r.text
+    attempts = r.json()["callback"]["attempts"]
+    assert [(a["number"], a["agent_id"]) for a in attempts] == [(1, alice.id), (2, bruno.id)]
+    assert attempts[0]["ended_at"] is not None and attempts[0]["outcome"] is None
+    # Alice no longer holds it: she can neither dial nor record how a call went.
+    assert (await alice.post(f"/api/v1/callbacks/{cid}/dial")).status_code == 404
+    r = await alice.post(f"/api/v1/callbacks/{cid}/outcome", {"outcome": "reached"})
+    assert r.status_code == 404
+    done = await bruno.post(f"/api/v1/callbacks/{cid}/outcome", {"outcome": "reached"})
+    assert done.status_code == 200, done.text
+    attempts = done.json()["attempts"]
+    assert [(a["agent_id"], a["outcome"]) for a in attempts] == [
+        (alice.id, None),
+        (bruno.id, "reached"),
+    ]
+    for closable in (alice_ws, alice, bruno, sam, visitor):
+        await closable.close()
+
+
 async def test_the_visitor_changes_the_time_then_cancels(
     live: tuple[LiveServer, MovableClock],
 ) -> None:

@@ -3,6 +3,9 @@ at once and belongs to nobody until an agent of the other queue accepts it."""
 
 from __future__ import annotations
 
+from sqlalchemy import update
+
+from relais.identity.models import Agent as AgentRow
 from tests.conftest import LiveServer
 from tests.helpers import assigned, login, new_visitor
 from tests.integration.test_acd import offer_to, offers_required
@@ -56,4 +59,30 @@ async def test_a_transfer_to_another_queue_unassigns_the_conversation_until_the_
     assert (await olga.post(f"/api/v1/tasks/{offer['id']}/accept")).status_code == 200
     await assigned(sam, conversation_id, olga.id)
     for closable in (alice_ws, olga_ws, visitor_ws, alice, olga, sam, visitor):
+        await closable.close()
+
+
+async def test_a_task_is_not_handed_to_an_agent_who_was_deactivated(server: LiveServer) -> None:
+    """A deactivated agent can no longer log in: a task given to them would wait forever on a
+    desk nobody opens. The transfer is refused as if the agent did not exist, and the task
+    stays where it was."""
+    sam = await offers_required(server, route_by_language=False)
+    bruno = await login(server.base, "bruno@test.example")
+    visitor = await new_visitor(server.base)
+    visitor_ws = await visitor.ws()
+    await visitor_ws.send_message(None, "hello?")
+    [task] = (await sam.get("/api/v1/tasks")).json()
+    async with server.runtime.db.transaction() as uow:
+        await uow.session.execute(
+            update(AgentRow).where(AgentRow.id == bruno.id).values(active=False)
+        )
+    r = await sam.post(f"/api/v1/tasks/{task['id']}/transfer", {"agent_id": bruno.id})
+    assert r.status_code == 404, r.text
+    [after] = (await sam.get("/api/v1/tasks")).json()
+    assert (after["state"], after["agent_id"], after["version"]) == (
+        task["state"],
+        task["agent_id"],
+        task["version"],
+    )
+    for closable in (visitor_ws, visitor, bruno, sam):
         await closable.close()

@@ -159,13 +159,18 @@ async def transfer(
         queue_id = body.queue_id or task.queue_id
         if await uow.session.get(Queue, queue_id) is None:
             raise NotFound("No such queue.")
-        if task.state != "queued" or body.queue_id is not None:
-            await do_move(uow, task, "transfer", queue_id=queue_id, agent_id=None, deadline=None)
-            if body.agent_id is None:
-                # The previous agent no longer answers in it; the next one gets it on accept.
-                await on_unassigned(uow, task)
+        target = None
         if body.agent_id is not None:
             target = await _agent_row(uow, body.agent_id)
+            if not target.active:
+                # They can't log in: the task would wait on a desk nobody opens.
+                raise NotFound("No such agent.")
+        if task.state != "queued" or body.queue_id is not None:
+            await do_move(uow, task, "transfer", queue_id=queue_id, agent_id=None, deadline=None)
+            if target is None:
+                # The previous agent no longer answers in it; the next one gets it on accept.
+                await on_unassigned(uow, task)
+        if target is not None:
             now = datetime.now(UTC)
             await do_move(uow, task, "reserve", agent_id=target.id, reserved_at=now)
             await do_move(uow, task, "accept", assigned_at=now)

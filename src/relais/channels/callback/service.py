@@ -384,12 +384,38 @@ def _check_holder(callback: CallbackRequest, task: Task, agent: AgentPrincipal) 
         raise Conflict("This callback is not yours to call now.", code="callback_not_assigned")
 
 
-async def _open_attempt(session: AsyncSession, callback_id: str) -> CallbackAttempt | None:
-    return await session.scalar(
+async def _attempt_of(
+    session: AsyncSession, callback: CallbackRequest, agent_id: str, now: datetime
+) -> CallbackAttempt | None:
+    """The attempt this agent has under way, if any. One another agent left open (a supervisor
+    moved the task to this agent in the middle of a call) ends here, with no outcome: this
+    agent places a call of its own, and its outcome is its own."""
+    attempt = await session.scalar(
         select(CallbackAttempt).where(
-            CallbackAttempt.callback_id == callback_id, CallbackAttempt.outcome.is_(None)
+            CallbackAttempt.callback_id == callback.id,
+            CallbackAttempt.outcome.is_(None),
+            CallbackAttempt.ended_at.is_(None),
         )
     )
+    if attempt is not None and attempt.agent_id != agent_id:
+        attempt.ended_at = now
+        return None
+    return attempt
+
+
+def _new_attempt(
+    session: AsyncSession, callback: CallbackRequest, agent_id: str, call_ref: str, now: datetime
+) -> CallbackAttempt:
+    callback.attempts += 1
+    attempt = CallbackAttempt(
+        callback_id=callback.id,
+        number=callback.attempts,
+        agent_id=agent_id,
+        call_ref=call_ref[:200],
+        started_at=now,
+    )
+    session.add(attempt)
+    return attempt
 
 
 async def do_dial(
@@ -402,23 +428,15 @@ async def do_dial(
     """The agent who accepted the callback calls: through the Dialler, once per attempt (asked
     again, e.g. after a reload of the desk, it returns the call already placed)."""
     _check_holder(callback, task, agent)
-    attempt = await _open_attempt(uow.session, callback.id)
+    attempt = await _attempt_of(uow.session, callback, agent.agent_id, channel.clock())
     if attempt is None:
         call = await channel.dialler.place_call(
             callback.number, agent_id=agent.agent_id, task_id=task.id
         )
         now = channel.clock()
-        callback.attempts += 1
+        attempt = _new_attempt(uow.session, callback, agent.agent_id, call, now)
         callback.next_attempt_at = None
         callback.updated_at = now
-        attempt = CallbackAttempt(
-            callback_id=callback.id,
-            number=callback.attempts,
-            agent_id=agent.agent_id,
-            call_ref=call[:200],
-            started_at=now,
-        )
-        uow.session.add(attempt)
         await uow.session.flush()
     return attempt.call_ref, await _emit(uow, channel, callback, task)
 
@@ -437,18 +455,10 @@ async def do_record_outcome(
     the last one; reached, wrong number or attempts exhausted: the task completes."""
     _check_holder(callback, task, agent)
     now = channel.clock()
-    attempt = await _open_attempt(uow.session, callback.id)
+    attempt = await _attempt_of(uow.session, callback, agent.agent_id, now)
     if attempt is None:
         # Called without going through the dialler (dialled by hand): the attempt counts.
-        callback.attempts += 1
-        attempt = CallbackAttempt(
-            callback_id=callback.id,
-            number=callback.attempts,
-            agent_id=agent.agent_id,
-            call_ref="",
-            started_at=now,
-        )
-        uow.session.add(attempt)
+        attempt = _new_attempt(uow.session, callback, agent.agent_id, "", now)
     attempt.outcome, attempt.ended_at = outcome, now
     callback.updated_at = now
     decision = next_after_outcome(channel.policy, outcome, callback.attempts, now)
