@@ -60,8 +60,12 @@ async def static_bundle(name: str) -> Response:
 
 
 @router.get("/desk")
-async def desk() -> HTMLResponse:
-    return HTMLResponse(_page("desk.html"))
+async def desk(request: Request) -> HTMLResponse:
+    """The agent desk, in English, or French with ``?lang=fr``."""
+    text = _page("desk.html")
+    if request.query_params.get("lang") == "fr":
+        text = text.replace('<html lang="en">', '<html lang="fr">', 1)
+    return HTMLResponse(text)
 
 
 @router.get("/supervisor")

@@ -395,10 +395,11 @@ export class RelaisDesk extends LitElement {
     const list = this.mine();
     if (!list.length) return html`<p class="preview" style="padding: 0 14px">${s.noConversations}</p>`;
     return html`<ul>${list.map((c) => {
-      const shown = this.store.messagesOf(c.id);
+      const email = c.channel === "email";
+      // A mail's preview is the last mail, not a note such as "Alice joined".
+      const shown = this.store.messagesOf(c.id).filter((m) => !email || m.author_kind !== "system");
       const last = shown[shown.length - 1];
       const unread = this.unread(c);
-      const email = c.channel === "email";
       const text = last ? preview(last.body) || last.attachments.map((f) => f.filename).join(", ") : "";
       // A mail is known by its subject first, then by whom it is from.
       return html`<li><button data-testid="conversation-item" data-conversation-id=${c.id} data-channel=${c.channel}
@@ -439,12 +440,14 @@ export class RelaisDesk extends LitElement {
       <relais-mail-view .messages=${messages} .thread=${this.mail.get(c.id) ?? null} .subject=${c.subject}
         .strings=${s} .uiLang=${pageLang()} ?closed=${c.status === "resolved"}
         @relais-retry=${(e: CustomEvent<RetryDetail>) => this.store.retry(e.detail.clientId)}>
+        ${c.status === "resolved"
+          ? nothing
+          : html`<relais-suggestions slot="assist" .api=${this.api} .conversationId=${c.id} .refreshKey=${lastFromCustomer}
+              .strings=${s} @relais-suggestion=${this.useSuggestion}></relais-suggestions>`}
       </relais-mail-view>
       ${c.status === "resolved"
         ? nothing
-        : html`<relais-suggestions .api=${this.api} .conversationId=${c.id} .refreshKey=${lastFromCustomer} .strings=${s}
-            @relais-suggestion=${this.useSuggestion}></relais-suggestions>
-          <relais-composer .strings=${s} ?busy=${this.busy} multiline .placeholder=${s.answerPlaceholder}
+        : html`<relais-composer .strings=${s} ?busy=${this.busy} multiline .placeholder=${s.answerPlaceholder}
             @relais-send=${(e: CustomEvent<SendDetail>) => void this.send(c.id, e.detail)}></relais-composer>`}
     `);
   }

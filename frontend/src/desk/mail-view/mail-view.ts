@@ -18,6 +18,7 @@ import { styles } from "./mail-view.styles.js";
  *
  * @event relais-retry - detail `RetryDetail`: send a failed message again.
  * @event relais-download - detail `DownloadDetail`, cancelable: an attachment is opened.
+ * @slot assist - between the mails and the answer's line: help to write it (suggestions).
  * @csspart log - the scrolling list of mails.
  * @csspart reply - the line saying where the answer goes.
  */
@@ -82,6 +83,7 @@ export class RelaisMailView extends LitElement {
           ? html`<p class="note" data-testid="message" data-author-kind="system">${m.body}</p>`
           : this.renderMail(m, envelopes.get(m.id))))}
       </div>
+      <slot name="assist"></slot>
       ${this.thread && !this.closed ? this.renderReply(this.thread) : nothing}
     `;
   }

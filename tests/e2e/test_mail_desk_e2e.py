@@ -1,0 +1,240 @@
+"""E-mail in the agent's desk, end to end against real servers: a customer's mail arrives over
+SMTP (an aiosmtplib client into Relais's listener), shows in the desk with its subject and its
+quoted history folded; the agent answers (from a suggested answer, edited) and sends; a real
+SMTP server started here receives the answer with In-Reply-To and the `[#n]` subject.
+
+Screenshots of the desk with an e-mail conversation, at a laptop's width and a phone's, in
+English and French, go to var/screenshots/."""
+
+from __future__ import annotations
+
+import asyncio
+import email.message
+import email.utils
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from email.policy import SMTP as SMTP_POLICY
+from pathlib import Path
+from typing import Any
+
+import aiosmtplib
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from playwright.sync_api import expect
+
+from relais.channels.email.parse import ParsedMail, parse_message
+from tests.conftest import free_port, need
+from tests.e2e.test_callback_e2e import ServerThread, desk_login
+from tests.helpers import PASSWORD
+from tests.integration.mail_helpers import SUPPORT, mail_settings
+
+SHOTS = Path(__file__).parent.parent.parent / "var" / "screenshots"
+CUSTOMER = "claire@client.example"
+
+
+@dataclass
+class Sink:
+    """A real SMTP server (aiosmtpd, in its own thread) keeping every mail it is given."""
+
+    received: list[ParsedMail] = field(default_factory=list)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.received.append(parse_message(envelope.original_content or b""))
+        return "250 OK"
+
+    def wait(self, predicate: Callable[[ParsedMail], bool], timeout: float = 15) -> ParsedMail:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            found = [m for m in self.received if predicate(m)]
+            if found:
+                return found[0]
+            time.sleep(0.1)
+        raise AssertionError(f"not received; got {[m.subject for m in self.received]}")
+
+
+@dataclass
+class Relais:
+    server: ServerThread
+    listen: int
+    sink: Sink
+
+    @property
+    def base(self) -> str:
+        return str(self.server.base)
+
+    def deliver(self, raw: bytes) -> None:
+        """The customer's mail server hands a mail to Relais's listener (SMTP)."""
+
+        async def send() -> None:
+            await aiosmtplib.send(
+                raw, sender=CUSTOMER, recipients=[SUPPORT], hostname="127.0.0.1", port=self.listen
+            )
+
+        # Playwright's sync API holds this thread's event loop: the client runs in another.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, send()).result(timeout=20)
+
+
+@pytest.fixture
+def relais(tmp_path: Path) -> Iterator[Relais]:
+    dist = Path(__file__).parent.parent.parent / "src/relais/web/static/dist/desk.js"
+    need(dist.exists(), "the front-end is not built (make build)")
+    sink = Sink()
+    relay = Controller(sink, hostname="127.0.0.1", port=free_port())
+    relay.start()
+    listen = free_port()
+    settings = mail_settings(
+        f"sqlite+aiosqlite:///{tmp_path / 'relais.db'}",
+        tmp_path,
+        listen=f"127.0.0.1:{listen}",
+        smtp_host="127.0.0.1",
+        smtp_port=relay.port,
+        smtp_tls="none",
+        outbox_poll_s=0.2,
+        retry_base_s=0.2,
+        retry_max_s=0.5,
+    )
+    try:
+        with ServerThread(settings) as server:
+            yield Relais(server, listen, sink)
+    finally:
+        relay.stop()
+
+
+def customer_mail(subject: str, text: str, *, message_id: str | None = None) -> bytes:
+    message = email.message.EmailMessage(policy=SMTP_POLICY)
+    message["From"] = f"Claire Martin <{CUSTOMER}>"
+    message["To"] = SUPPORT
+    message["Subject"] = subject
+    message["Date"] = email.utils.formatdate(localtime=False)
+    message["Message-ID"] = message_id or f"<{uuid.uuid4().hex}@client.example>"
+    message.set_content(text)
+    return message.as_bytes()
+
+
+QUESTION = """Bonjour,
+
+Mon colis 1042 n'est toujours pas arrivé, alors que le suivi le disait livré hier.
+Pouvez-vous vérifier ?
+
+Claire
+
+Le 2 mars 2026 à 10:00, Maison Relais <support@relais.example> a écrit :
+> Bonjour Claire,
+>
+> Votre colis 1042 est parti ce matin, il arrivera sous trois jours.
+>
+> Bruno, Maison Relais
+"""
+
+
+def test_a_mail_over_smtp_is_answered_from_the_desk_and_the_answer_leaves_threaded(
+    browser: Any, relais: Relais
+) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    errors: list[str] = []
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        desk_login(page, relais.base)
+
+        first_id = f"<{uuid.uuid4().hex}@client.example>"
+        relais.deliver(customer_mail("Colis 1042 jamais arrivé", QUESTION, message_id=first_id))
+
+        # Listed by its subject, with the e-mail icon; handed to Alice (the queue auto-accepts).
+        item = page.locator("[data-testid=conversation-item][data-channel=email]")
+        expect(item.get_by_test_id("conversation-subject")).to_have_text("Colis 1042 jamais arrivé")
+        channel = item.get_by_test_id("conversation-channel")
+        expect(channel).to_have_attribute("aria-label", "E-mail")
+        expect(item.locator(".badge")).to_have_text("1")
+        item.click()
+
+        mail = page.get_by_test_id("mail")
+        expect(page.get_by_test_id("mail-subject")).to_have_text("Colis 1042 jamais arrivé")
+        reference = page.get_by_test_id("mail-reference")
+        expect(reference).to_have_text(re.compile(r"^\[#\d+\]$"))
+        number = reference.inner_text()
+        expect(mail.locator(".from")).to_have_text(f"Claire Martin <{CUSTOMER}>")
+        expect(mail.get_by_test_id("mail-to")).to_have_text(f"To {SUPPORT}")
+        expect(mail.locator(".body")).to_contain_text("Mon colis 1042 n'est toujours pas arrivé")
+        # The quoted history is there, folded, until the agent asks for it.
+        quoted = mail.locator("details.relais-quoted")
+        expect(quoted).to_be_hidden()
+        toggle = mail.get_by_test_id("toggle-quoted")
+        expect(toggle).to_have_text("Show quoted text")
+        toggle.click()
+        expect(quoted).to_be_visible()
+        expect(quoted).to_contain_text("Votre colis 1042 est parti ce matin")
+        toggle.click()
+        expect(quoted).to_be_hidden()
+
+        expect(page.get_by_test_id("mail-reply-to")).to_have_text(
+            f"Reply by e-mail to Claire Martin <{CUSTOMER}>"
+        )
+        subject = f"Re: {number} Colis 1042 jamais arrivé"
+        expect(page.get_by_test_id("mail-reply-subject")).to_have_text(subject)
+        expect(page.get_by_test_id("suggestions")).to_be_visible()
+        page.screenshot(path=SHOTS / "desk-email.png")
+
+        # The answer: typed (Enter makes a new line in an e-mail), sent with Ctrl+Enter.
+        box = page.get_by_test_id("composer-input")
+        box.click()
+        box.press_sequentially("Bonjour Claire,")
+        box.press("Enter")
+        box.press_sequentially("nous ouvrons une enquête auprès du transporteur.")
+        expect(box).to_have_value(
+            "Bonjour Claire,\nnous ouvrons une enquête auprès du transporteur."
+        )
+        box.press("Control+Enter")
+        expect(box).to_have_value("")
+
+        answer = relais.sink.wait(lambda m: m.subject.startswith("Re: "))
+        assert answer.subject == subject
+        assert answer.in_reply_to == first_id
+        assert answer.to and answer.to[0].address == CUSTOMER
+        assert "nous ouvrons une enquête" in answer.text
+        sent = page.locator("[data-testid=mail-state][data-state=sent]")
+        expect(sent).to_have_text("Sent")
+        page.screenshot(path=SHOTS / "desk-email-sent.png")
+    finally:
+        context.close()
+    assert not errors, f"the page raised: {errors}"
+
+
+def test_the_mail_desk_fits_a_phone_in_french(browser: Any, relais: Relais) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    relais.deliver(customer_mail("Changement d'adresse", QUESTION))
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR")
+    try:
+        page = context.new_page()
+        page.goto(f"{relais.base}/desk?lang=fr")
+        page.get_by_test_id("login-email").fill("alice@test.example")
+        page.get_by_test_id("login-password").fill(PASSWORD)
+        page.get_by_test_id("login-submit").click()
+        # The mail Alice was handed opens at once; the list waits behind "back".
+        expect(page.get_by_test_id("mail-subject")).to_have_text("Changement d'adresse")
+        item = page.locator("[data-testid=conversation-item][data-channel=email]")
+        expect(item).to_be_hidden()
+        page.get_by_test_id("back").click()
+        expect(item.get_by_test_id("conversation-subject")).to_have_text("Changement d'adresse")
+        expect(page.get_by_test_id("mail")).to_be_hidden()
+        page.screenshot(path=SHOTS / "desk-email-phone-list-fr.png")
+        item.click()
+        expect(item).to_be_hidden()
+        toggle = page.get_by_test_id("toggle-quoted")
+        expect(toggle).to_have_text("Afficher le texte cité")
+        expect(page.get_by_test_id("mail-reply-to")).to_have_text(
+            f"Répondre par e-mail à Claire Martin <{CUSTOMER}>"
+        )
+        for locator in (page.get_by_test_id("mail"), page.get_by_test_id("composer-input")):
+            box = locator.bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        page.screenshot(path=SHOTS / "desk-email-phone-fr.png")
+    finally:
+        context.close()
