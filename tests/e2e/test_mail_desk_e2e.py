@@ -29,6 +29,7 @@ from playwright.sync_api import expect
 
 from relais.channels.email.parse import ParsedMail, parse_message
 from tests.conftest import free_port, need
+from tests.e2e.conftest import log_in
 from tests.e2e.test_callback_e2e import ServerThread, desk_login
 from tests.helpers import PASSWORD
 from tests.integration.mail_helpers import SUPPORT, mail_settings
@@ -238,3 +239,40 @@ def test_the_mail_desk_fits_a_phone_in_french(browser: Any, relais: Relais) -> N
         page.screenshot(path=SHOTS / "desk-email-phone-fr.png")
     finally:
         context.close()
+
+
+def test_the_demo_shows_its_mail_in_the_desk_and_never_the_auto_reply(
+    live_server: str, agent_page: Any
+) -> None:
+    """`relais demo` as a newcomer starts it: its e-mails are in the desk at once."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    log_in(agent_page, live_server, "sam@relais.example")  # a supervisor sees every conversation
+    mails = agent_page.locator("[data-testid=conversation-item][data-channel=email]")
+    subjects = mails.get_by_test_id("conversation-subject")
+    expect(subjects).to_have_count(3)
+    assert sorted(subjects.all_inner_texts()) == [
+        "Changement d'adresse de livraison, commande 4502",
+        "Facture F-2026-118 : montant incorrect",
+        "Replacement seal for my espresso machine",
+    ]
+    expect(agent_page.get_by_text("Automatic reply", exact=False)).to_have_count(0)
+
+    mails.filter(has_text="Facture F-2026-118").click()
+    link = agent_page.get_by_test_id("mail-attachments").get_by_role("link")
+    expect(link).to_have_text("facture-F-2026-118.pdf")
+    response = agent_page.request.get(live_server + str(link.get_attribute("href")))
+    assert response.status == 200 and response.body().startswith(b"%PDF-")
+    assert response.headers["content-disposition"].startswith("attachment")
+    expect(agent_page.get_by_test_id("mail").first.locator(".from")).to_have_text(
+        "Claire Martin <claire-martin@example.com>"
+    )
+    agent_page.screenshot(path=SHOTS / "desk-demo-invoice.png")
+
+    mails.filter(has_text="Replacement seal").click()
+    mail = agent_page.get_by_test_id("mail").first
+    expect(mail.locator(".body")).to_contain_text("Barista Pro 2")
+    mail.get_by_test_id("toggle-quoted").click()
+    expect(mail.locator("details.relais-quoted")).to_contain_text(
+        "On Wed, 28 Oct 2026 at 19:05, Tom Baker"
+    )
+    agent_page.screenshot(path=SHOTS / "desk-demo-long-thread.png")
