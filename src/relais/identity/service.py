@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from collections.abc import Collection
 from datetime import timedelta
 from typing import cast
 
@@ -162,6 +163,29 @@ async def agent_for_session(session: AsyncSession, token: str) -> tuple[Agent, s
     if found is None:
         raise NotAuthenticated("Your session has ended; log in again.")
     return found[0], found[1]
+
+
+def session_digest(token: str) -> str:
+    """What the store keeps of a session token, and what a socket remembers of its login."""
+    return _digest(token)
+
+
+async def live_sessions(session: AsyncSession, digests: Collection[str]) -> set[str]:
+    """Which of these sessions (by ``session_digest``) still stand: not logged out, not
+    expired, their agent active. The gateway asks at each heartbeat, in chunks of 500."""
+    wanted, live = list(digests), set[str]()
+    for i in range(0, len(wanted), 500):
+        rows = await session.scalars(
+            select(AgentSession.token_hash)
+            .join(Agent, Agent.id == AgentSession.agent_id)
+            .where(
+                AgentSession.token_hash.in_(wanted[i : i + 500]),
+                AgentSession.expires_at > utcnow(),
+                Agent.active.is_(True),
+            )
+        )
+        live.update(rows)
+    return live
 
 
 async def any_agent_available(session: AsyncSession) -> bool:

@@ -17,6 +17,7 @@ from relais.identity.principals import Principal
 log = logging.getLogger(__name__)
 
 TOO_SLOW = 1013
+SESSION_ENDED = 4401
 
 
 class Socket(Protocol):
@@ -36,6 +37,9 @@ class Connection:
         self._held: list[tuple[str, str | None, int]] | None = []  # held while replaying
         self.closed = False
         self.too_slow = False
+        # An agent's login (identity.service.session_digest): the socket ends with it.
+        self.session: str | None = None
+        self._close_with: tuple[int, str] | None = None
 
     # Frame bodies are JSON objects serialised once per event; the per-connection sequence is
     # spliced in front, so a fan-out to N clients costs N string joins, not N serialisations.
@@ -102,6 +106,12 @@ class Connection:
         with contextlib.suppress(asyncio.QueueFull):
             self._outbox.put_nowait(None)
 
+    def end(self, code: int, reason: str) -> None:
+        """Close the socket itself with ``code`` once what is queued is sent (the client reads
+        the code: 4401 means "log in again", not "reconnect")."""
+        self._close_with = (code, reason)
+        self.close()
+
     async def write_loop(self) -> None:
         while True:
             text = await self._outbox.get()
@@ -113,3 +123,6 @@ class Connection:
         if self.too_slow:
             with contextlib.suppress(Exception):
                 await self.socket.close(TOO_SLOW, "too slow; reconnect and resume")
+        elif self._close_with is not None:
+            with contextlib.suppress(Exception):
+                await self.socket.close(*self._close_with)

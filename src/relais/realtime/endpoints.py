@@ -20,7 +20,12 @@ from relais.conversations.repository import conversations_out, messages_after, r
 from relais.core.errors import AppError
 from relais.deps import SESSION_COOKIE
 from relais.identity.principals import AgentPrincipal, Principal, VisitorPrincipal
-from relais.identity.service import agent_for_session, any_agent_available, principal_of
+from relais.identity.service import (
+    agent_for_session,
+    any_agent_available,
+    principal_of,
+    session_digest,
+)
 from relais.identity.tokens import InvalidToken, read_visitor_token
 from relais.realtime.connection import Connection
 from relais.realtime.frames import Hello, Page, Ping, Read, Send, TypingFrame, client_frame
@@ -66,6 +71,8 @@ async def websocket(ws: WebSocket) -> None:
         await _close(ws, *refusal)
         return
     conn = Connection(ws, principal, max_outbox=runtime.settings.chat.max_outbox_frames)
+    if isinstance(principal, AgentPrincipal):
+        conn.session = session_digest(ws.cookies.get(SESSION_COOKIE, ""))
     writer = asyncio.create_task(conn.write_loop())
     runtime.gateway.add(conn)
     try:

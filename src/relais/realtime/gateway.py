@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 
 from relais.channels.callback.events import CallbackChanged
+from relais.channels.email.events import SlaAlert
 from relais.conversations.access import can_read
 from relais.conversations.events import (
     ConversationChanged,
@@ -31,7 +32,8 @@ from relais.core.bus import Event
 from relais.core.db import Database
 from relais.identity.events import AgentPresenceChanged
 from relais.identity.principals import VisitorPrincipal
-from relais.realtime.connection import Connection
+from relais.identity.service import live_sessions
+from relais.realtime.connection import SESSION_ENDED, Connection
 from relais.routing.events import CallbackOffered, QueuePosition, TaskChanged
 
 log = logging.getLogger(__name__)
@@ -177,6 +179,11 @@ class Gateway:
             body = _dumps({"type": "callback_offered", "task_id": event.task_id})
             for conn in self._by_visitor.get(event.visitor_id, ()):
                 conn.push(body)
+        elif isinstance(event, SlaAlert):
+            # Supervisors and admins only: an e-mail task at risk of missing, or missing, its SLA.
+            body = _dumps({"type": "sla", **event.model_dump(mode="json", exclude={"type"})})
+            for conn in self._all_seeing:
+                conn.push(body)
         elif isinstance(event, CallbackChanged):
             # The visitor's own callback only; agents follow its task.
             body = _dumps({"type": "callback", "callback": event.callback.model_dump(mode="json")})
@@ -234,7 +241,18 @@ class Gateway:
 
     async def beat(self) -> None:
         """Send every client the store's latest seq of its conversations: one query for all,
-        so that a client that silently missed an event notices and fetches the range."""
+        so that a client that silently missed an event notices and fetches the range.
+
+        And close the sockets of agents whose login ended (logged out, expired, deactivated):
+        the socket was authorised once, at its hello, and would otherwise go on receiving
+        every frame of the agent's teams for as long as it stays open."""
+        sessions = {c.session for s in self._by_agent.values() for c in s if c.session}
+        async with self._db.transaction(write=False) as uow:
+            live = await live_sessions(uow.session, sessions) if sessions else set()
+        for conn in [c for s in self._by_agent.values() for c in s]:
+            if conn.session is not None and conn.session not in live:
+                self.remove(conn)
+                conn.end(SESSION_ENDED, "session ended")
         conns = list(self._visitors) + [c for s in self._by_agent.values() for c in s]
         wanted = {cid for c in conns for cid in c.cursors}
         latest: dict[str, int] = {}
