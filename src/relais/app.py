@@ -23,6 +23,8 @@ from relais.channels.callback.events import CallbackChanged
 from relais.channels.chat import endpoints as chat_endpoints
 from relais.channels.email import envelope_endpoints as mail_endpoints
 from relais.channels.email import rules_endpoints as mail_rules_endpoints
+from relais.channels.email import suggest_endpoints as mail_suggest_endpoints
+from relais.channels.email.automation import MailAutomation
 from relais.channels.email.channel import MailChannel, mail_configured
 from relais.channels.email.events import IntentModelChanged, MailRulesChanged, SlaAlert
 from relais.config import Settings
@@ -184,6 +186,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             mail = MailChannel(settings, runtime.db, runtime.bus, runtime.attachments)
             await mail.start(team.id)
         app.state.mail = mail
+        automation = MailAutomation(
+            settings, runtime.db, runtime.bus,
+            holder=f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}",
+        )  # fmt: skip
+        await automation.start()
+        app.state.mail_replies = automation.replies  # GET /conversations/{id}/suggestions
         webhooks = _webhook_sender(settings, runtime)
         if webhooks is not None:
             await webhooks.start()
@@ -191,6 +199,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         if webhooks is not None:
             await webhooks.stop()
+        await automation.stop()
         if mail is not None:
             await mail.stop()
         await runtime.loop_monitor.stop()
@@ -216,6 +225,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(chat_endpoints.router)
     api.include_router(callback_endpoints.router)
     api.include_router(mail_rules_endpoints.router)
+    api.include_router(mail_suggest_endpoints.router)
     api.include_router(mail_endpoints.router)
     api.include_router(conversations_endpoints.router)
     api.include_router(conversation_context.router)

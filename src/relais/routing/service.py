@@ -24,6 +24,7 @@ from relais.core.db import UnitOfWork
 from relais.core.errors import Conflict, NotFound
 from relais.identity.models import Agent
 from relais.routing.domain import (
+    FINAL_STATES,
     IllegalTaskTransition,
     TaskCommand,
     TaskState,
@@ -218,6 +219,26 @@ async def do_moves(uow: UnitOfWork, moves: list[Move], *, now: datetime) -> set[
                     previous_agent = task.agent_id
                 _as_written(task, values)
     return moved
+
+
+async def do_set_priority(uow: UnitOfWork, task: Task, priority: int) -> Task:
+    """A live task's priority changes (an e-mail SLA escalation): one conditional write, and a
+    ``TaskChanged`` (command ``set_priority``) from which the engine re-ranks the task. Not a
+    transition of the state machine: no ``task_events`` row, the figures are unchanged."""
+    if task.state in FINAL_STATES:
+        raise Conflict("The task has ended.", code="task_state")
+    values = {"priority": priority, "version": task.version + 1}
+    result = await uow.session.execute(
+        update(Task)
+        .where(Task.id == task.id, Task.version == task.version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+        raise Conflict("The task changed meanwhile.", code="task_changed")
+    _as_written(task, values)
+    uow.emit(TaskChanged(command="set_priority", task=TaskOut.of(task)))
+    return task
 
 
 def _as_written(task: Task, values: dict[str, Any]) -> None:

@@ -19,12 +19,13 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
+from relais.channels.email.events import SlaAlert
 from relais.core.bus import Event
 from relais.identity.events import AgentPresenceChanged
 from relais.routing.events import QueueChanged, TaskChanged
 
 T = TypeVar("T")
-RELEVANT = (TaskChanged, AgentPresenceChanged, QueueChanged)
+RELEVANT = (TaskChanged, AgentPresenceChanged, QueueChanged, SlaAlert)
 
 
 class Coalescer(Generic[T]):

@@ -18,6 +18,7 @@ from relais.supervision.figures import earliest_start, wallboard
 from relais.supervision.repository import (
     load_agents,
     load_queues,
+    load_sla,
     load_statuses,
     load_transitions,
 )
@@ -35,8 +36,9 @@ async def compute_wallboard(db: Database, now: datetime | None = None) -> Wallbo
         agents = await load_agents(uow.session)
         transitions = await load_transitions(uow.session, since)
         statuses = await load_statuses(uow.session, since)
+        sla = await load_sla(uow.session)
     # Pure CPU work of up to a fraction of a second: off the event loop, so that sockets flow.
-    return await asyncio.to_thread(wallboard, queues, agents, transitions, statuses, now)
+    return await asyncio.to_thread(wallboard, queues, agents, transitions, statuses, now, sla)
 
 
 def _coalescer(request: Request, runtime: RuntimeDep) -> Coalescer[Wallboard]:

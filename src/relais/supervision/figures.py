@@ -167,10 +167,12 @@ def wallboard(
     transitions: Sequence[TaskTransition] | Histories,
     statuses: Sequence[AgentStatusChange],
     now: datetime,
+    sla: Mapping[str, tuple[int, int]] | None = None,
 ) -> Wallboard:
     """The board at ``now``. ``transitions``: the whole history of every task with an event
     since ``earliest_start`` or still open; ``statuses``: presence changes since then, with
-    each agent's last one before."""
+    each agent's last one before; ``sla``: per queue, e-mail tasks at risk and breached."""
+    sla = sla or {}
     histories = transitions if isinstance(transitions, Histories) else Histories(transitions)
     day_start = min([midnight(now, q.timezone) for q in queues], default=midnight(now, "UTC"))
     states = agent_states(statuses, histories, now, agent_ids=[a.id for a in agents])
@@ -195,6 +197,7 @@ def wallboard(
         )  # fmt: skip
         board.sl_target_s, board.sl_goal = q.sl_target_s, q.sl_goal
         board.staffing = _staffing(q, float(last_hour.offered), today.aht_s, board.agents)
+        board.sla_at_risk, board.sla_breached = sla.get(q.id, (0, 0))
         boards.append(board)
 
     # Across queues each answer is judged by its own queue's target.
@@ -205,6 +208,8 @@ def wallboard(
         histories=histories, day=day_start, now=now, target=targets, states=states,
         occupancy=occupancy, agent_ids=[a.id for a in agents],
     )  # fmt: skip
+    everyone.sla_at_risk = sum(at_risk for at_risk, _ in sla.values())
+    everyone.sla_breached = sum(breached for _, breached in sla.values())
     if len({(q.sl_target_s, q.sl_goal) for q in queues}) == 1:
         everyone.sl_target_s, everyone.sl_goal = queues[0].sl_target_s, queues[0].sl_goal
     return Wallboard(

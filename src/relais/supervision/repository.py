@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from relais.channels.email.models import MailSla
 from relais.identity.models import Agent, AgentStatusEvent, AgentTeam
 from relais.routing.models import Queue, Task, TaskEvent
 from relais.routing.statistics import PRESENCES, AgentStatusChange, TaskTransition
@@ -67,6 +68,22 @@ async def load_transitions(session: AsyncSession, since: datetime) -> list[TaskT
         ).where(TaskEvent.task_id.in_(select(touched.c[0])))
     )
     return [TaskTransition(*row) for row in rows]
+
+
+async def load_sla(session: AsyncSession) -> dict[str, tuple[int, int]]:
+    """Per queue, the open e-mail tasks whose SLA clock is at risk and breached, as the last
+    check found them (channels/email/sla_watch.py)."""
+    rows = await session.execute(
+        select(Task.queue_id, MailSla.level, func.count())
+        .join(Task, Task.id == MailSla.task_id)
+        .where(MailSla.open, MailSla.level.in_(("at_risk", "breached")))
+        .group_by(Task.queue_id, MailSla.level)
+    )
+    out: dict[str, tuple[int, int]] = {}
+    for queue_id, level, count in rows:
+        at_risk, breached = out.get(queue_id, (0, 0))
+        out[queue_id] = (at_risk + count, breached) if level == "at_risk" else (at_risk, count)
+    return out
 
 
 async def load_statuses(session: AsyncSession, since: datetime) -> list[AgentStatusChange]:

@@ -57,6 +57,10 @@ class QueueBoard(BaseModel):
     occupancy: float | None
     intervals: list[Interval]
     staffing: Staffing | None  # per queue only
+    # E-mail tasks of the queue whose SLA clock is at risk or breached, as of the last check
+    # (channels/email/sla_watch.py, every RELAIS_MAIL__SLA_CHECK_S).
+    sla_at_risk: int = 0
+    sla_breached: int = 0
 
 
 class AgentBoard(BaseModel):

@@ -64,7 +64,9 @@ class MailChannel:
         settings, mail = self.settings, self.settings.mail
         self.mailboxes = await ensure_mailboxes(self.db, settings, default_team_id)
         self.config = intake_config(settings, self.store, default_team_id)
-        self.bus.subscribe(self.config.rules.on_event)  # an admin saved rules: read them again
+        # An admin saved rules, the learner stored a model: read them again.
+        self.bus.subscribe(self.config.rules.on_event)
+        self.bus.subscribe(self.config.intent.on_event)
         first = self.mailboxes[mailboxes_of(settings)[0].name]
         relay = None
         if mail.smtp_host:

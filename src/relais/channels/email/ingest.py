@@ -43,19 +43,16 @@ from relais.channels.email.automatic import AutoVerdict, classify_automatic
 from relais.channels.email.compose import references_for
 from relais.channels.email.display import for_conversation
 from relais.channels.email.dsn import read_delivery_report
+from relais.channels.email.intent_store import IntentStore
 from relais.channels.email.language import detect_language
 from relais.channels.email.models import InboundMail, MailAddress, Mailbox, MailThread, OutboundMail
 from relais.channels.email.outbox import do_enqueue
 from relais.channels.email.parse import Address, ParsedMail, parse_message
+from relais.channels.email.placement import Placement, due_of, place, sla_attributes, sla_row
 from relais.channels.email.repository import MailboxRef
 from relais.channels.email.rule_store import RuleStore
+from relais.channels.email.sla import SlaPolicy
 from relais.channels.email.threading import find_reference, format_reference, normalise_subject
-from relais.channels.email.triage import (
-    TriageResult,
-    evaluate,
-    facts_from_mail,
-    scalar_attributes,
-)
 from relais.contacts.models import Contact
 from relais.conversations.attachments import AttachmentStore, sniff
 from relais.conversations.events import ConversationChanged
@@ -92,6 +89,9 @@ class IntakeConfig:
     max_attachment_bytes: int = 25 * 1024 * 1024
     # The admin's triage rules (triage.py) for new conversations, as stored (rule_store.py).
     rules: RuleStore = field(default_factory=RuleStore)
+    # The intent model learnt from resolved mail (intent_store.py), for what no rule decided.
+    intent: IntentStore = field(default_factory=IntentStore)
+    sla: SlaPolicy = field(default_factory=SlaPolicy)  # due times of e-mail tasks (sla.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -419,25 +419,23 @@ async def _person(
     if queue is None:
         raise RuntimeError(f"mailbox {mailbox.name}: its queue is gone")
     new = conversation is None
-    triaged: TriageResult | None = None
+    placed: Placement | None = None
     if conversation is None:
         contact = await _contact_for(session, mail.from_ or sender)
-        rules = await config.rules.current(session)
-        if rules.rules:
-            facts = facts_from_mail(
-                mail,
-                language=lang,
-                customer=scalar_attributes(contact.attributes if contact else {}),
-                mailbox=mailbox.address,
-            )
-            triaged = evaluate(rules, facts)
-            if triaged.spam:  # the admin's rules say spam: kept, never routed nor answered
-                row.state = "spam"
-                return False
-            if triaged.queue:
-                queue = (
-                    await session.scalar(select(Queue).where(Queue.name == triaged.queue)) or queue
-                )
+        placed = await place(
+            session,
+            rules=config.rules,
+            intent=config.intent,
+            mail=mail,
+            language=lang,
+            contact=contact,
+            queue=queue,
+            mailbox_address=mailbox.address,
+        )
+        if placed.spam:  # the admin's rules say spam: kept, never routed nor answered
+            row.state = "spam"
+            return False
+        queue = placed.queue
         conversation = Conversation(
             channel="email",
             status="open",
@@ -499,19 +497,28 @@ async def _person(
         "mailbox": mailbox.name,
         "reference": format_reference(thread.number),
     }
-    if triaged is not None and triaged.tags:
-        attributes["tags"] = list(triaged.tags)
     if new or await live_task_of_conversation(uow, conversation.id) is None:
-        await do_create_task(
+        now, priority = utcnow(), placed.priority if placed else 0
+        due = due_of(config.sla, queue, priority, now)
+        attributes.update(placed.attributes if placed else {})
+        attributes.update(sla_attributes(due))
+        task = await do_create_task(
             uow,
             channel="email",
             queue=queue,
             conversation_id=conversation.id,
             contact_id=conversation.contact_id,
-            attributes=attributes,
-            requirements=dict(triaged.skills) if triaged else None,
-            priority=(triaged.priority or 0) if triaged else 0,
+            attributes={
+                **attributes,
+                **(placed.attributes if placed else {}),
+                **sla_attributes(due),
+            },
+            requirements=placed.skills if placed else None,
+            priority=priority,
         )
+        clock = sla_row(task, due, now)
+        if clock is not None:
+            session.add(clock)
     return await _acknowledge(uow, config, mail, verdict, row, thread, queue, mailbox, new)
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from relais.channels.email.ack import AckTemplates
 from relais.channels.email.ingest import IntakeConfig
+from relais.channels.email.intent_store import IntentStore
 from relais.channels.email.models import Mailbox
 from relais.channels.email.repository import MailboxRef
 from relais.channels.email.rule_store import RuleStore
@@ -61,6 +62,8 @@ def intake_config(settings: Settings, store: AttachmentStore, default_team_id: s
         max_message_bytes=mail.max_message_bytes,
         max_attachment_bytes=max(settings.attachments.max_bytes, 25 * 1024 * 1024),
         rules=RuleStore(seed_rules(settings)),
+        intent=IntentStore(threshold=mail.intent_threshold),
+        sla=mail.sla,
     )
 
 
