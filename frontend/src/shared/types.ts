@@ -87,6 +87,11 @@ export type ServerFrame =
   | { type: "callback_offered"; seq: number; task_id: string }
   | { type: "callback"; seq: number; callback: Callback }
   | {
+      /** Supervisors: an e-mail task about to miss (at_risk) or past (breached) its SLA target. */
+      type: "sla"; seq: number; level: "at_risk" | "breached"; clock: "first_response" | "resolution";
+      task_id: string; conversation_id: string | null; queue_id: string; due_at: string; priority: number;
+    }
+  | {
       type: "queue_position"; seq: number; conversation_id: string | null; task_id: string;
       position: number; estimated_wait_s: number | null;
     };
@@ -232,6 +237,9 @@ export interface WallboardQueue {
     agents_needed: number | null;
     agents_available: number;
   } | null;
+  /** Open e-mail tasks whose SLA clock is at risk / breached, as of the last check. */
+  sla_at_risk: number;
+  sla_breached: number;
 }
 
 export interface WallboardAgent {

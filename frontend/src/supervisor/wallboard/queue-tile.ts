@@ -51,10 +51,20 @@ export function queueTile(q: WallboardQueue, longestWaitS: number | null, s: Str
           <span><span class="dot away"></span>${s.away} <b>${a.away}</b></span>
           <span><span class="dot offline"></span>${s.offline} <b>${a.offline}</b></span></dd></dl>
       <dl class="figure"><dt>${s.occupancy}</dt><dd class="value">${percent(q.occupancy)}</dd></dl>
+      ${sla(q, s)}
     </div>
     ${dayChart(q.intervals, q.sl_goal, s, lang)}
     ${staffing(q, s)}
   </section>`;
+}
+
+/** E-mail tasks at risk of missing, or past, their SLA target: queues that take e-mail only. */
+function sla(q: WallboardQueue, s: Strings) {
+  if (!q.channels.includes("email") && !q.sla_at_risk && !q.sla_breached) return nothing;
+  return html`<dl class="figure wide sla-clocks ${q.sla_breached ? "breached" : q.sla_at_risk ? "at-risk" : ""}"
+      aria-live="polite" data-testid="sla"><dt>${s.slaTitle}</dt>
+    <dd><span>${s.slaAtRisk} <b data-testid="sla-at-risk">${q.sla_at_risk}</b></span>
+      <span>${s.slaBreached} <b data-testid="sla-breached">${q.sla_breached}</b></span></dd></dl>`;
 }
 
 function staffing(q: WallboardQueue, s: Strings) {

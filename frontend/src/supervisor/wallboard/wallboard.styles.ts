@@ -150,6 +150,15 @@ export const styles = css`
   .figure.waiting {
     border-left-color: var(--relais-accent);
   }
+  .sla-clocks dd span + span {
+    margin-left: 12px;
+  }
+  .sla-clocks.at-risk {
+    border-left-color: #e0a100;
+  }
+  .sla-clocks.breached {
+    border-left-color: #c62828;
+  }
   .sl.met {
     border-left-color: var(--ok);
     background: #e9f6ee;

@@ -22,6 +22,7 @@ function queue(overrides: Partial<WallboardQueue> = {}): WallboardQueue {
       start: slot(k), offered: 10 + k, answered: 9 + k, abandoned: 1, service_level: k === 3 ? null : 0.7 + k * 0.04, asa_s: 12,
     })),
     staffing: { calls_per_hour: 46, aht_s: 312, agents_needed: 6, agents_available: 5 },
+    sla_at_risk: 2, sla_breached: 1,
     ...overrides,
   };
 }
@@ -35,7 +36,7 @@ function board(overrides: Partial<Wallboard> = {}): Wallboard {
     all_queues: queue({ id: null, name: "", waiting: 3, offered: 150, sl_target_s: null, sl_goal: null, staffing: null }),
     queues: [
       queue(),
-      queue({ id: "q2", name: "Sales", channels: ["chat"], waiting: 0, longest_wait_s: null, service_level_15m: 0.6, service_level_today: null, intervals: [], staffing: { calls_per_hour: null, aht_s: null, agents_needed: null, agents_available: 1 } }),
+      queue({ id: "q2", name: "Sales", channels: ["chat"], sla_at_risk: 0, sla_breached: 0, waiting: 0, longest_wait_s: null, service_level_15m: 0.6, service_level_today: null, intervals: [], staffing: { calls_per_hour: null, aht_s: null, agents_needed: null, agents_available: 1 } }),
     ],
     agents: [
       { id: "a2", name: "Bruno", presence: "available", reason: null, tasks: 1, occupancy: 0.5 },
@@ -126,6 +127,9 @@ test("each queue shows its figures, service levels in colour and words, its day 
   equal(text(deepQuery("[data-testid=agents] dd", q1)), "Available 2 Busy 3 Away 1 Offline 4");
   equal(text(deepQuery("[data-testid=staffing]", q1)), "Agents needed for 80 % in 20 s at today's traffic: 6, available now: 5");
   equal(text(deepQuery("[data-testid=staffing]", q2)), "Agents needed for 80 % in 20 s at today's traffic: —, available now: 1");
+  equal(text(deepQuery("[data-testid=sla] dd", q1)), "At risk 2 Breached 1");
+  ok(deepQuery("[data-testid=sla]", q1)!.classList.contains("breached"));
+  equal(deepQuery("[data-testid=sla]", q2), null, "a chat-only queue has no e-mail SLA");
   // The chart: one group per interval, the service level as one line broken where it has none.
   const chart = deepQuery("[data-testid=day-chart]", q1)!;
   equal(deepQueryAll("[data-testid=interval]", chart).length, 6);

@@ -125,6 +125,7 @@ export class RelaisWallboard extends LitElement {
         this.refreshSoon();
       },
       presence: () => this.refreshSoon(),
+      sla: () => this.refreshSoon(),
       error: (f) => (this.error = f.message),
     };
     this.realtime = new RealtimeClient({
