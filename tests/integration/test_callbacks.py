@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from relais.channels.callback.models import CallbackAttempt, CallbackRequest
 from relais.routing.models import Task, TaskEvent
@@ -296,6 +296,32 @@ async def test_a_callback_moved_to_another_agent_while_called_gets_its_own_call(
     ]
     for closable in (alice_ws, alice, bruno, sam, visitor):
         await closable.close()
+
+
+async def test_a_callback_whose_task_the_queue_ended_is_over_for_the_visitor(
+    live: tuple[LiveServer, MovableClock],
+) -> None:
+    """The queue's last overflow step timed the task out: the visitor is told the callback is
+    over, not that an agent is calling, and nothing changes."""
+    server, _ = live
+    visitor = await new_visitor(server.base)
+    callback = (await visitor.post("/api/v1/callbacks", ask())).json()
+    async with server.runtime.db.transaction() as uow:
+        await uow.session.execute(
+            update(Task)
+            .where(Task.id == callback["task_id"])
+            .values(state="timed_out", version=Task.version + 1)
+        )
+    assert (await visitor.get(f"/api/v1/callbacks/{callback['id']}")).json()[
+        "status"
+    ] == "cancelled"
+    url = f"/api/v1/callbacks/{callback['id']}"
+    cancel = await visitor.post(f"{url}/cancel")
+    moved = await visitor.client.put(f"{url}/time", json={}, headers=visitor.headers())
+    for r in (cancel, moved):
+        assert r.status_code == 409 and r.json()["error"]["code"] == "callback_over", r.text
+    assert (await task_row(server, callback["task_id"])).state == "timed_out"
+    await visitor.close()
 
 
 async def test_the_visitor_changes_the_time_then_cancels(

@@ -50,6 +50,7 @@ from relais.core.db import UnitOfWork
 from relais.core.errors import AppError, Conflict, Invalid, NotFound
 from relais.core.ids import new_id
 from relais.identity.principals import AgentPrincipal, Principal
+from relais.routing.domain import FINAL_STATES
 from relais.routing.hours import BusinessHours
 from relais.routing.models import Queue, Task
 from relais.routing.service import do_complete, do_create_task, do_move, get_task, rules_of
@@ -304,9 +305,14 @@ async def do_request(
     return await _emit(uow, channel, callback, task)
 
 
-def _check_open(callback: CallbackRequest, task: Task) -> None:
-    if callback.state != "open":
+def _check_not_over(callback: CallbackRequest, task: Task) -> None:
+    # Its task may have ended without it (the queue's last overflow step timed it out).
+    if callback.state != "open" or task.state in FINAL_STATES:
         raise Conflict("This callback is over.", code="callback_over")
+
+
+def _check_open(callback: CallbackRequest, task: Task) -> None:
+    _check_not_over(callback, task)
     if task.state not in ("scheduled", "queued"):
         raise Conflict(
             "An agent is calling you now; it can't be changed.", code="callback_in_progress"
@@ -360,8 +366,7 @@ async def do_cancel(
     uow: UnitOfWork, channel: CallbackChannel, callback: CallbackRequest, task: Task
 ) -> CallbackOut:
     """The visitor no longer wants the call: its task leaves the queue (or the agent's offer)."""
-    if callback.state != "open":
-        raise Conflict("This callback is over.", code="callback_over")
+    _check_not_over(callback, task)
     if task.state not in ("scheduled", "queued", "reserved"):
         raise Conflict(
             "An agent is calling you now; it can't be cancelled.", code="callback_in_progress"
