@@ -5,7 +5,9 @@ One process at a time (the holder of the ``webhooks`` lease) does the work, in t
 
 1. **Feed.** Read the recorded task transitions (``task_events``) past a cursor and write one
    delivery row per event of interest, its body built once (the screen pop as the store holds
-   it then). Routing neither writes nor waits for anything: the outbox is fed from its record.
+   it then), in a read transaction (``read_feed``); then write the rows in a short fenced one
+   (``do_feed``). Routing neither writes nor waits for anything: the outbox is fed from its
+   record.
    Transitions of the last ``SETTLE`` are read again at every feed, so one committed a little
    late (PostgreSQL hands out ids before commit) is not skipped; the unique transition id of
    a delivery keeps it to one row.
@@ -34,12 +36,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from relais.core.bus import Event
 from relais.core.clock import utcnow
@@ -109,25 +112,33 @@ def origin(url: str) -> str:
 # -- feed --------------------------------------------------------------------------------------
 
 
-async def do_feed(
-    uow: UnitOfWork,
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """Deliveries prepared from the transitions past the cursor as it stood at ``start``, and
+    where the cursor may move once they are written (None: not all were read)."""
+
+    start: int
+    rows: list[dict[str, Any]]
+    settled: int | None
+
+
+async def read_feed(
+    session: AsyncSession,
     *,
     events: Sequence[str],
     templates: Sequence[str | None],
     now: datetime,
     batch: int = FEED_BATCH,
-) -> int:
-    """Deliveries for the task transitions past the cursor. Returns how many were written."""
-    session = uow.session
-    cursor = await session.get(WebhookCursor, "cti", with_for_update=True)
+) -> Feed | None:
+    """Build the deliveries of the transitions past the cursor, screen pops included, in a
+    read transaction: on SQLite a write transaction holds the process's one writer lock, and
+    200 screen pops take it for a second or two (bench/webhook_feed.py), during which no accept,
+    message or routing decision of the process could be written. None: no cursor yet."""
+    cursor = await session.get(WebhookCursor, "cti")
     if cursor is None:
-        # Configured now: tell of what happens from now on, not of the whole history.
-        last = await session.scalar(select(func.max(TaskEvent.id))) or 0
-        session.add(WebhookCursor(name="cti", last_event_id=last, updated_at=now))
-        await session.flush()
-        return 0
+        return None
     states = [s for s, e in EVENT_OF_STATE.items() if e in events]
-    rows = (
+    found = (
         await session.scalars(
             select(TaskEvent)
             .outerjoin(WebhookDelivery, WebhookDelivery.task_event_id == TaskEvent.id)
@@ -140,22 +151,18 @@ async def do_feed(
             .limit(batch)
         )
     ).all()
-    written = 0
-    for event in rows:
+    rows: list[dict[str, Any]] = []
+    for event in found:
         task = await session.get(Task, event.task_id)
         if task is None:
             continue
         pop = await screen_pop_of(
             session, SYSTEM, task, pop_url=lambda v: pop_url(templates, v), now=now
         )
-        delivery = WebhookDelivery(
-            id=new_message_id(), task_event_id=event.id, event_type=EVENT_OF_STATE[event.to_state],
-            task_id=event.task_id, body="", state="pending", attempts=0,
-            next_attempt_at=now, created_at=now,
-        )  # fmt: skip
+        delivery_id, event_type = new_message_id(), EVENT_OF_STATE[event.to_state]
         message = WebhookMessage(
-            type=delivery.event_type,
-            event_id=delivery.id,
+            type=event_type,
+            event_id=delivery_id,
             timestamp=now,
             occurred_at=event.at,
             task_id=event.task_id,
@@ -163,19 +170,48 @@ async def do_feed(
             queue_id=event.queue_id,
             data=pop,
         )
-        delivery.body = message.model_dump_json()
-        session.add(delivery)
-        written += 1
-    await session.flush()
-    # Move the cursor over what is settled: every older transition has been considered.
+        rows.append(
+            {
+                "id": delivery_id, "task_event_id": event.id, "event_type": event_type,
+                "task_id": event.task_id, "body": message.model_dump_json(), "state": "pending",
+                "attempts": 0, "next_attempt_at": now, "created_at": now,
+            }
+        )  # fmt: skip
+    # The cursor moves over what is settled: every older transition has been considered.
     settled = await session.scalar(
         select(func.max(TaskEvent.id)).where(
             TaskEvent.id > cursor.last_event_id, TaskEvent.at < now - SETTLE
         )
     )
-    if len(rows) < batch and settled is not None:
-        cursor.last_event_id, cursor.updated_at = settled, now
-    return written
+    return Feed(cursor.last_event_id, rows, settled if len(found) < batch else None)
+
+
+async def do_feed(uow: UnitOfWork, feed: Feed | None, *, now: datetime) -> int:
+    """Write what ``read_feed`` prepared (a few inserts: the writer lock is held briefly).
+    Returns how many deliveries were written."""
+    session = uow.session
+    cursor = await session.get(WebhookCursor, "cti", with_for_update=True)
+    if cursor is None:
+        # Configured now: tell of what happens from now on, not of the whole history.
+        last = await session.scalar(select(func.max(TaskEvent.id))) or 0
+        session.add(WebhookCursor(name="cti", last_event_id=last, updated_at=now))
+        await session.flush()
+        return 0
+    if feed is None or cursor.last_event_id != feed.start:
+        return 0  # the cursor moved since the read: read again
+    known = set(
+        await session.scalars(
+            select(WebhookDelivery.task_event_id).where(
+                WebhookDelivery.task_event_id.in_([r["task_event_id"] for r in feed.rows])
+            )
+        )
+    )
+    rows = [r for r in feed.rows if r["task_event_id"] not in known]
+    if rows:
+        await session.execute(insert(WebhookDelivery), rows)
+    if feed.settled is not None:
+        cursor.last_event_id, cursor.updated_at = feed.settled, now
+    return len(rows)
 
 
 # -- deliver -----------------------------------------------------------------------------------
@@ -369,9 +405,13 @@ class WebhookSender:
     async def step(self, client: httpx.AsyncClient) -> bool:
         """One feed and one batch of deliveries; True if there may be more to do at once."""
         now = utcnow()
+        async with self.db.transaction(write=False) as uow:
+            feed = await read_feed(
+                uow.session, events=self.events, templates=self.templates, now=now
+            )
         async with self.db.transaction() as uow:
             await self.lease.fence(uow.session, now)
-            fed = await do_feed(uow, events=self.events, templates=self.templates, now=now)
+            fed = await do_feed(uow, feed, now=now)
             claims = await do_claim(
                 uow, now=now, backoff=self.backoff, max_attempts=self.max_attempts,
                 timeout_s=self.timeout_s,
