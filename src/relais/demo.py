@@ -13,6 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relais.channels.email.import_cli import run_import
+from relais.channels.email.models import MailThread
+from relais.channels.email.repository import contact_with_email
 from relais.channels.email.setup import mailboxes_of
 from relais.config import Settings
 from relais.contacts.models import Contact, Visitor
@@ -50,6 +52,34 @@ DEMO_RULES = RoutingRules(
         OverflowStep(after_s=120, offer_callback=True),
     ),
 )
+# Resolved e-mails of weeks ago, answered: the suggested answers of the new mail start from them.
+# (address, name, language, subject, days ago, the customer's question, the agent's answer)
+PAST_MAIL = [
+    (
+        "claire-martin@example.com", "Claire Martin", "fr", "Remise non appliquée", 40,
+        "Bonjour, la remise de bienvenue n'apparaît pas sur ma facture F-2026-087, le montant "
+        "est donc incorrect. Pouvez-vous me renvoyer une facture corrigée ?",
+        "Bonjour Claire,\n\nVous avez raison : la remise de bienvenue n'avait pas été appliquée. "
+        "Vous trouverez ci-joint la facture corrigée, et la différence vous sera remboursée sous "
+        "5 jours ouvrés.\n\nBien cordialement,\nAlice, Maison Relais",
+    ),
+    (
+        "nina.patel@example.com", "Nina Patel", "en", "Wrong spare part", 25,
+        "Hello, the burr you sent for my coffee grinder doesn't fit: it is too wide. Could you "
+        "send the right part?",
+        "Hello Nina,\n\nSorry for the wrong part. We are sending the right one today, with a "
+        "prepaid label to send the other back: you have nothing to pay.\n\nKind regards,\n"
+        "Bruno, Maison Relais",
+    ),
+    (
+        "marc.petit@example.net", "Marc Petit", "fr", "Changer l'adresse de livraison", 18,
+        "Bonjour, je voudrais changer l'adresse de livraison de ma commande, elle n'est pas "
+        "encore partie.",
+        "Bonjour,\n\nC'est fait : votre commande sera livrée à la nouvelle adresse. Vous "
+        "recevrez le numéro de suivi dès son départ.\n\nBonne journée,\nAlice, Maison Relais",
+    ),
+]  # fmt: skip
+
 # E-mails go to whoever is free without an offer to answer: a newcomer who logs in finds mail
 # in the desk at once (up to the e-mail capacity; the rest wait in the list).
 DEMO_MAIL_RULES = RoutingRules(auto_accept=True)
@@ -133,6 +163,7 @@ async def seed(settings: Settings) -> list[tuple[str, str]]:
                             created_at=then,
                         )
                     )
+            await _past_mail(session, team.id)
     finally:
         await db.dispose()
     await import_demo_mail(settings)
@@ -152,6 +183,50 @@ async def _mail_queue(session: AsyncSession, settings: Settings, team_id: str) -
                 rules=DEMO_MAIL_RULES.model_dump(mode="json"),
             )
         )
+
+
+async def _past_mail(session: AsyncSession, team_id: str) -> None:
+    """PAST_MAIL as resolved e-mail conversations, once. Their answers count as mailed
+    (``sent_seq``), so that a sender started later on this database never mails them."""
+    if await session.scalar(select(MailThread.number).limit(1)) is not None:
+        return
+    for address, name, language, subject, days, question, answer in PAST_MAIL:
+        contact = await contact_with_email(session, address)
+        if contact is None:
+            contact = Contact(name=name, emails=[address])
+            session.add(contact)
+            await session.flush()
+        then = utcnow() - timedelta(days=days)
+        past = Conversation(
+            channel="email",
+            contact_id=contact.id,
+            team_id=team_id,
+            status="resolved",
+            last_seq=2,
+            agent_read_seq=2,
+            created_at=then,
+            updated_at=then + timedelta(hours=2),
+            resolved_at=then + timedelta(hours=2),
+            subject=subject,
+        )
+        session.add(past)
+        await session.flush()
+        agent = "Bruno Leroy" if language == "en" else "Alice Durand"
+        exchange = [(1, "visitor", name, question), (2, "agent", agent, answer)]
+        for seq, kind, author, body in exchange:
+            at = then + timedelta(hours=seq - 1)
+            session.add(
+                Message(
+                    conversation_id=past.id, seq=seq, author_kind=kind, author_name=author,
+                    body=body, html=markup.render(body), created_at=at,
+                )
+            )  # fmt: skip
+        session.add(
+            MailThread(
+                conversation_id=past.id, subject=subject, customer_address=address,
+                customer_name=name, language=language, sent_seq=2, created_at=then,
+            )
+        )  # fmt: skip
 
 
 async def import_demo_mail(settings: Settings) -> None:

@@ -316,6 +316,10 @@ def test_the_demo_shows_its_mail_in_the_desk_and_never_the_auto_reply(
     expect(agent_page.get_by_test_id("mail").first.locator(".from")).to_have_text(
         "Claire Martin <claire-martin@example.com>"
     )
+    # The demo's answered mail of weeks ago comes back as a suggestion.
+    expect(agent_page.get_by_test_id("suggestion").first).to_contain_text(
+        "la remise de bienvenue n'avait pas été appliquée"
+    )
     agent_page.screenshot(path=SHOTS / "desk-demo-invoice.png")
 
     mails.filter(has_text="Replacement seal").click()

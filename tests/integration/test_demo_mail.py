@@ -7,11 +7,14 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from relais.channels.email.models import InboundMail, MailThread
+from relais.channels.email.outbox import do_feed_replies
+from relais.channels.email.suggestions import ReplyIndex
 from relais.contacts.models import Contact
+from relais.conversations.attachments import AttachmentStore
 from relais.conversations.models import Attachment, Conversation, Message
 from relais.core.bus import MemoryBus
 from relais.core.db import Database
-from relais.demo import DEMO_MAIL, import_demo_mail, seed
+from relais.demo import DEMO_MAIL, PAST_MAIL, import_demo_mail, seed
 from relais.routing.models import Queue, Task
 from tests.conftest import make_settings
 
@@ -25,7 +28,8 @@ async def test_the_demo_seeds_mail_conversations_through_the_intake_and_never_th
     try:
         async with db.transaction(write=False) as uow:
             s = uow.session
-            mail = await s.execute(select(Conversation).where(Conversation.channel == "email"))
+            new = Conversation.channel == "email", Conversation.status != "resolved"
+            mail = await s.execute(select(Conversation).where(*new))
             conversations = {c.subject: c for c in mail.scalars()}
             assert set(conversations) == {
                 "Facture F-2026-118 : montant incorrect",
@@ -64,7 +68,18 @@ async def test_the_demo_seeds_mail_conversations_through_the_intake_and_never_th
             assert {t.conversation_id for t in tasks} == {c.id for c in conversations.values()}
             assert {t.queue_id for t in tasks} == {queue.id}
             numbers = await s.scalar(select(func.count()).select_from(MailThread))
-            assert numbers == 3
+            assert numbers == 3 + len(PAST_MAIL)
+
+        # Resolved mail of weeks ago, already answered: the new mail's suggestions start from it,
+        # and no sender ever mails those answers again.
+        index = ReplyIndex(db)
+        await index.build()
+        question = "la remise de bienvenue n'a pas été appliquée"
+        [first, *_] = index.suggest(invoice.subject or "", question, k=3, language="fr")
+        assert first.text.startswith("Bonjour Claire,\n\nVous avez raison")
+        store = AttachmentStore(tmp_path / "files", max_bytes=1000, allowed_types=[])
+        async with db.transaction() as uow:
+            assert await do_feed_replies(uow, store, domain="relais.example") == 0
 
         # A second demo start imports nothing new.
         assert len(list(DEMO_MAIL.glob("*.eml"))) == 4
@@ -76,7 +91,7 @@ async def test_the_demo_seeds_mail_conversations_through_the_intake_and_never_th
                 .select_from(Conversation)
                 .where(Conversation.channel == "email")
             )
-            assert count == 3
+            assert count == 3 + len(PAST_MAIL)
             assert await uow.session.scalar(select(func.count()).select_from(InboundMail)) == 4
     finally:
         await db.dispose()

@@ -68,9 +68,9 @@ export const styles = css`
   .text {
     display: -webkit-box;
     -webkit-box-orient: vertical;
-    -webkit-line-clamp: 2;
+    /* Its first lines, run together: the whole text goes into the answer when picked. */
+    -webkit-line-clamp: 3;
     overflow: hidden;
-    white-space: pre-line;
   }
   .meta {
     font-size: 0.8em;

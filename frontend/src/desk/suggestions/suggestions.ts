@@ -91,7 +91,7 @@ export class RelaisSuggestions extends LitElement {
     if (!this.items.length) return html`<p class="muted" data-testid="no-suggestions">${s.noSuggestions}</p>`;
     return html`<ul id="list">${this.items.map((item) => html`<li>
       <button type="button" data-testid="suggestion" title=${s.useSuggestion} @click=${() => this.pick(item)}>
-        <span class="text">${item.text}</span>
+        <span class="text">${item.text.replace(/\s+/g, " ").trim()}</span>
         <span class="meta">${s.suggestionSource[item.source] ?? item.source} · ${s.suggestionUses(item.uses)}
           · ${s.suggestionScore(Math.round(Math.max(0, Math.min(1, item.score)) * 100))}</span>
       </button></li>`)}</ul>`;
