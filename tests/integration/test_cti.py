@@ -56,12 +56,7 @@ async def cti_server(
     await seed_agents(settings)
     await live.start()
     try:
-        # The sender starts from the record's end: wait for its cursor before any task moves.
-        async def cursor() -> None:
-            async with live.runtime.db.transaction(write=False) as uow:
-                assert await uow.session.get(WebhookCursor, "cti") is not None
-
-        await eventually(cursor)
+        await _cursor_written(live.runtime.db)
         yield live
     finally:
         await live.stop()
@@ -204,21 +199,42 @@ async def _deliveries(db: Database) -> list[WebhookDelivery]:
         return list((await uow.session.scalars(select(WebhookDelivery))).all())
 
 
+async def _cursor_written(db: Database) -> None:
+    """The sender starts from the record's end: wait for its cursor before any task moves."""
+
+    async def cursor() -> None:
+        async with db.transaction(write=False) as uow:
+            assert await uow.session.get(WebhookCursor, "cti") is not None
+
+    await eventually(cursor)
+
+
+@asynccontextmanager
+async def _sending(
+    database_url: str, receiver: Receiver, holders: tuple[str, ...] = ("test",), **overrides: Any
+) -> AsyncIterator[Database]:
+    """Senders (one per holder: processes sharing the database) POSTing to ``receiver``, their
+    cursor written; all stopped afterwards, the receiver too."""
+    db = Database(database_url, MemoryBus())
+    senders = [_sender(db, receiver.url, holder=holder, **overrides) for holder in holders]
+    try:
+        for sender in senders:
+            await sender.start()
+        await _cursor_written(db)
+        yield db
+    finally:
+        for sender in senders:
+            await sender.stop()
+        await db.dispose()
+        receiver.stop()
+
+
 async def test_a_receiver_answering_500_then_down_gets_the_event_once_when_it_is_back(
     database_url: str,
 ) -> None:
     receiver = Receiver(free_port(), status=500)
     receiver.start()
-    db = Database(database_url, MemoryBus())
-    sender = _sender(db, receiver.url)
-    await sender.start()
-    try:
-
-        async def cursor() -> None:
-            async with db.transaction(write=False) as uow:
-                assert await uow.session.get(WebhookCursor, "cti") is not None
-
-        await eventually(cursor)
+    async with _sending(database_url, receiver) as db:
         await _task_moves(db, "t-500", ["queued", "reserved"])
 
         async def retried() -> WebhookDelivery:
@@ -256,10 +272,6 @@ async def test_a_receiver_answering_500_then_down_gets_the_event_once_when_it_is
         ok = [r for r in receiver.delivered() if r.headers["webhook-id"] == row.id]
         assert len(ok) == 1, "delivered once"
         verify(SECRET, ok[0].headers, ok[0].body, now=time.time())
-    finally:
-        await sender.stop()
-        await db.dispose()
-        receiver.stop()
 
 
 async def test_after_the_last_attempt_a_delivery_is_marked_failed_and_left_alone(
@@ -267,16 +279,7 @@ async def test_after_the_last_attempt_a_delivery_is_marked_failed_and_left_alone
 ) -> None:
     receiver = Receiver(free_port(), status=500)
     receiver.start()
-    db = Database(database_url, MemoryBus())
-    sender = _sender(db, receiver.url, max_attempts=2, backoff=Backoff(0.05, 0.1))
-    await sender.start()
-    try:
-
-        async def cursor() -> None:
-            async with db.transaction(write=False) as uow:
-                assert await uow.session.get(WebhookCursor, "cti") is not None
-
-        await eventually(cursor)
+    async with _sending(database_url, receiver, max_attempts=2, backoff=Backoff(0.05, 0.1)) as db:
         await _task_moves(db, "t-fail", ["queued", "reserved", "assigned"])
 
         async def failed() -> list[WebhookDelivery]:
@@ -289,10 +292,6 @@ async def test_after_the_last_attempt_a_delivery_is_marked_failed_and_left_alone
         sent = len(receiver.requests)
         await _task_moves(db, "t-later", ["queued"])  # wakes nothing to send
         assert len(receiver.requests) == sent == 4
-    finally:
-        await sender.stop()
-        await db.dispose()
-        receiver.stop()
 
 
 # -- delivery bounded, whoever holds the lease ---------------------------------------------------
@@ -306,21 +305,15 @@ async def test_two_processes_send_a_slow_failing_delivery_no_more_than_the_attem
     delivery again at once, and the delivery must end failed after the last attempt."""
     receiver = Receiver(free_port(), status=500, delay_s=0.6)
     receiver.start()
-    db = Database(database_url, MemoryBus())
-    senders = [
-        _sender(db, receiver.url, holder=holder, lease_ttl_s=0.3, poll_s=0.05, max_attempts=3,
-                backoff=Backoff(0.05, 0.1))
-        for holder in ("one", "two")
-    ]  # fmt: skip
-    for sender in senders:
-        await sender.start()
-    try:
-
-        async def cursor() -> None:
-            async with db.transaction(write=False) as uow:
-                assert await uow.session.get(WebhookCursor, "cti") is not None
-
-        await eventually(cursor)
+    async with _sending(
+        database_url,
+        receiver,
+        ("one", "two"),
+        lease_ttl_s=0.3,
+        poll_s=0.05,
+        max_attempts=3,
+        backoff=Backoff(0.05, 0.1),
+    ) as db:
         await _task_moves(db, "t-slow", ["queued", "reserved"])
 
         async def failed() -> WebhookDelivery:
@@ -334,11 +327,6 @@ async def test_two_processes_send_a_slow_failing_delivery_no_more_than_the_attem
         await asyncio.sleep(0.5)  # anything still in flight arrives
         sent = [r for r in receiver.requests if r.headers["webhook-id"] == row.id]
         assert row.attempts == 3 and len(sent) == 3, (row.attempts, len(sent))
-    finally:
-        for sender in senders:
-            await sender.stop()
-        await db.dispose()
-        receiver.stop()
 
 
 async def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_timeout(
@@ -348,16 +336,7 @@ async def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_timeout(
     would hold a POST for minutes. The whole request gets ``timeout_s``."""
     receiver = Receiver(free_port(), status=200, trickle_bytes=100, trickle_s=0.2)
     receiver.start()
-    db = Database(database_url, MemoryBus())
-    sender = _sender(db, receiver.url, timeout_s=0.5, backoff=Backoff(30, 60))
-    await sender.start()
-    try:
-
-        async def cursor() -> None:
-            async with db.transaction(write=False) as uow:
-                assert await uow.session.get(WebhookCursor, "cti") is not None
-
-        await eventually(cursor)
+    async with _sending(database_url, receiver, timeout_s=0.5, backoff=Backoff(30, 60)) as db:
         await _task_moves(db, "t-trickle", ["queued", "reserved"])
         started = time.monotonic()
 
@@ -372,7 +351,3 @@ async def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_timeout(
         assert time.monotonic() - started < 5, "cut off near the timeout, not after 20 s"
         assert row.state == "pending" and row.last_status is None
         assert row.last_error is not None and "timeout" in row.last_error.lower()
-    finally:
-        await sender.stop()
-        await db.dispose()
-        receiver.stop()
