@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 
 LIVE = ("scheduled", "queued", "reserved", "assigned", "wrap_up")
 POSITIONS_EVERY_S = 2.0
+# How often the leader looks in the store for waiting tasks it never heard of (sweep()).
+SWEEP_EVERY_S = 2.0
 
 
 def task_snapshot(task: Task | TaskOut) -> TaskSnapshot:
@@ -97,6 +99,7 @@ class RoutingLeader:
         self._handled: list[tuple[str, float]] = []
         self._told: dict[str, tuple[int, float | None]] = {}
         self._told_at = 0.0
+        self._swept_at = 0.0
         self._queues: list[tuple[str, set[str], set[str]]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -167,6 +170,9 @@ class RoutingLeader:
         renewed = self.clock()
         while True:
             now = self.clock()
+            if now - self._swept_at >= SWEEP_EVERY_S:
+                self._swept_at = now
+                await self._sweep(engine)
             await self._feed(engine, now)
             effects = engine.step(now)
             log.debug(
@@ -298,6 +304,36 @@ class RoutingLeader:
                 if task.queue_id not in engine.queues:
                     await self._load_queue(engine, task.queue_id)
                 engine.set_task(task_snapshot(task), now)
+
+    async def _sweep(self, engine: Engine) -> None:
+        """Waiting tasks the engine never heard of, from the store: a process without the bus
+        of this one (``relais mail import`` on SQLite, without Redis) or an event lost. One
+        query on ``ix_tasks_state`` of ids and versions; only the unknown or newer are read,
+        then fed like the bus's events (a new queue re-reads queues and agents' skills)."""
+        async with self.db.transaction(write=False) as uow:
+            rows = await uow.session.execute(
+                select(Task.id, Task.version, Task.queue_id).where(
+                    Task.state.in_(("scheduled", "queued"))
+                )
+            )
+            stale = []
+            for task_id, version, queue_id in rows:
+                known = engine.tasks.get(task_id)
+                pending = self._pending_tasks.get(task_id)
+                if (known is None or known.version < version) and (
+                    pending is None or pending.version < version
+                ):
+                    stale.append(task_id)
+                    if queue_id not in engine.queues:
+                        self._queues_changed = True
+            if not stale:
+                return
+            tasks = await uow.session.scalars(select(Task).where(Task.id.in_(stale[:500])))
+            for task in tasks.all():
+                self._pending_tasks[task.id] = TaskOut.of(task)
+                if task.visitor_id and task.state in ("scheduled", "queued"):
+                    self._visitors[task.id] = (task.visitor_id, task.conversation_id)
+        log.info("routing: %d waiting tasks found in the store, not heard of", len(stale))
 
     async def _load_queue(self, engine: Engine, queue_id: str) -> None:
         async with self.db.transaction(write=False) as uow:
