@@ -77,6 +77,8 @@ export class RelaisDesk extends LitElement {
       presence: (f) => this.ownPresence(f.agent_id, f.presence),
       conversation: (f) => {
         const c = f.conversation;
+        // Selected before its conversation was known (an offer accepted): its mail is read now.
+        if (c.id === this.selected && c.channel === "email" && !this.mail.get(c.id)) void this.mail.load(c.id);
         if (c.id === this.opening) {
           this.opening = null;
           void this.select(c.id);
