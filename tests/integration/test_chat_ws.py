@@ -289,3 +289,32 @@ async def test_health_reports_connections_and_event_loop_stalls(sqlite_server: L
 
     await eventually(gone)
     await visitor.close()
+
+
+async def test_heartbeats_are_spread_over_the_period_each_connection_once(
+    server: LiveServer,
+) -> None:
+    from relais.realtime.gateway import HEARTBEAT_SLICES
+
+    visitors = [await new_visitor(server.base) for _ in range(3)]
+    sockets = [await v.ws() for v in visitors]
+    for ws in sockets:
+        await ws.wait_for(lambda f: f["type"] == "ready")
+    gateway = server.runtime.gateway
+    by_visitor = {c.principal.id: c.beat_slot for c in gateway._visitors}
+    slots = [by_visitor[v.id] for v in visitors]
+    assert len(set(slots)) == 3, "consecutive connections beat in different slices"
+    await gateway.beat(slots[0])
+    await sockets[0].wait_for(lambda f: f["type"] == "heartbeat")
+    for slot in range(HEARTBEAT_SLICES):  # the rest of the period
+        if slot != slots[0]:
+            await gateway.beat(slot)
+    for ws in sockets[1:]:
+        await ws.wait_for(lambda f: f["type"] == "heartbeat")
+    await sockets[0].send({"type": "ping", "ref": "after"})
+    await sockets[0].wait_for(lambda f: f["type"] == "pong")
+    assert len(sockets[0].of_type("heartbeat")) == 1, "one heartbeat a period"
+    for ws in sockets:
+        await ws.close()
+    for v in visitors:
+        await v.close()

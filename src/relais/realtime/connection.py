@@ -29,6 +29,7 @@ class Connection:
     def __init__(self, socket: Socket, principal: Principal, *, max_outbox: int) -> None:
         self.socket = socket
         self.principal = principal
+        self.beat_slot = 0  # the slice of the heartbeat period it beats in (realtime.gateway)
         self.seq = 0
         # Latest message seq delivered per conversation: replay and live delivery overlap while
         # a connection resumes, and this keeps each message to one delivery.

@@ -9,6 +9,7 @@ decides.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 from collections import defaultdict
@@ -39,6 +40,9 @@ from relais.routing.events import CallbackOffered, QueuePosition, TaskChanged
 log = logging.getLogger(__name__)
 
 
+HEARTBEAT_SLICES = 25
+
+
 def _dumps(obj: dict[str, object]) -> str:
     return json.dumps(obj, separators=(",", ":"), default=str)
 
@@ -54,11 +58,13 @@ class Gateway:
         self._visitors: set[Connection] = set()
         self._agents_online: bool | None = None
         self._heartbeat_task: asyncio.Task[None] | None = None
+        self._slots = itertools.count()
 
     # -- registry ---------------------------------------------------------------------------
 
     def add(self, conn: Connection) -> None:
         p = conn.principal
+        conn.beat_slot = next(self._slots) % HEARTBEAT_SLICES
         if isinstance(p, VisitorPrincipal):
             self._by_visitor[p.visitor_id].add(conn)
             self._visitors.add(conn)
@@ -232,28 +238,36 @@ class Gateway:
             conn.close()
 
     async def _heartbeats(self) -> None:
+        # Each connection beats once a period, but in one slice of the period out of
+        # HEARTBEAT_SLICES: thousands of heartbeats written at one instant are a burst of socket
+        # writes that holds the loop (and every message behind it) for a few hundred ms.
+        slot = 0
         while True:
-            await asyncio.sleep(self._heartbeat_s)
+            await asyncio.sleep(self._heartbeat_s / HEARTBEAT_SLICES)
             try:
-                await self.beat()
+                await self.beat(slot)
             except Exception:
                 log.exception("heartbeat failed")
+            slot = (slot + 1) % HEARTBEAT_SLICES
 
-    async def beat(self) -> None:
-        """Send every client the store's latest seq of its conversations: one query for all,
-        so that a client that silently missed an event notices and fetches the range.
+    async def beat(self, slot: int | None = None) -> None:
+        """Send every client (of one slice, when ``slot`` is given) the store's latest seq of its
+        conversations: one query for all, so that a client that silently missed an event
+        notices and fetches the range.
 
         And close the sockets of agents whose login ended (logged out, expired, deactivated):
         the socket was authorised once, at its hello, and would otherwise go on receiving
         every frame of the agent's teams for as long as it stays open."""
-        sessions = {c.session for s in self._by_agent.values() for c in s if c.session}
+        agents = [c for s in self._by_agent.values() for c in s if _in_slot(c, slot)]
+        sessions = {c.session for c in agents if c.session}
         async with self._db.transaction(write=False) as uow:
             live = await live_sessions(uow.session, sessions) if sessions else set()
-        for conn in [c for s in self._by_agent.values() for c in s]:
+        for conn in agents:
             if conn.session is not None and conn.session not in live:
                 self.remove(conn)
                 conn.end(SESSION_ENDED, "session ended")
-        conns = list(self._visitors) + [c for s in self._by_agent.values() for c in s]
+        conns = [c for c in self._visitors if _in_slot(c, slot)]
+        conns += [c for s in self._by_agent.values() for c in s if _in_slot(c, slot)]
         wanted = {cid for c in conns for cid in c.cursors}
         latest: dict[str, int] = {}
         ids = list(wanted)
@@ -268,6 +282,10 @@ class Gateway:
         for conn in conns:
             cursors = {cid: latest[cid] for cid in conn.cursors if cid in latest}
             conn.push_now(_dumps({"type": "heartbeat", "cursors": cursors}))
+
+
+def _in_slot(conn: Connection, slot: int | None) -> bool:
+    return slot is None or conn.beat_slot == slot
 
 
 def _discard(index: dict[str, set[Connection]], key: str, conn: Connection) -> None:
