@@ -49,7 +49,7 @@ from relais.channels.email.models import InboundMail, MailAddress, Mailbox, Mail
 from relais.channels.email.outbox import do_enqueue
 from relais.channels.email.parse import Address, ParsedMail, parse_message
 from relais.channels.email.placement import Placement, due_of, place, sla_attributes, sla_row
-from relais.channels.email.repository import MailboxRef
+from relais.channels.email.repository import FiguresCache, MailboxRef
 from relais.channels.email.rule_store import RuleStore
 from relais.channels.email.sla import SlaPolicy
 from relais.channels.email.threading import find_reference, format_reference, normalise_subject
@@ -92,6 +92,8 @@ class IntakeConfig:
     # The intent model learnt from resolved mail (intent_store.py), for what no rule decided.
     intent: IntentStore = field(default_factory=IntentStore)
     sla: SlaPolicy = field(default_factory=SlaPolicy)  # due times of e-mail tasks (sla.py)
+    # The ACD's figures an acknowledgement's expected time comes from, read once per 5 s.
+    figures: FiguresCache = field(default_factory=FiguresCache)
 
 
 @dataclass(frozen=True, slots=True)
@@ -550,7 +552,7 @@ async def _acknowledge(
     )
     if not decision.send or recipient is None:
         return False
-    figures = await repository.queue_figures(session, queue, now)
+    figures = await config.figures.get(session, queue, now)
     hours = BusinessHours.model_validate(queue.hours) if queue.hours else None
     wait = domain.estimated_wait_s(
         waiting=max(figures.waiting - 1, 0),  # this mail's own task is among them
