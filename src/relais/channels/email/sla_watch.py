@@ -107,9 +107,7 @@ async def _check(uow: UnitOfWork, policy: sla.SlaPolicy, now: datetime, after: s
 
 async def _hours(uow: UnitOfWork, queue_ids: set[str]) -> dict[str, BusinessHours | None]:
     queues = await uow.session.scalars(select(Queue).where(Queue.id.in_(queue_ids)))
-    return {
-        q.id: BusinessHours.model_validate(q.hours) if q.hours else None for q in queues.all()
-    }
+    return {q.id: BusinessHours.model_validate(q.hours) if q.hours else None for q in queues.all()}
 
 
 def state_of(clock: MailSla, priority: int) -> sla.SlaState:
