@@ -246,5 +246,7 @@ def _label(label: str) -> str:
 def _softmax(scores: Mapping[str, float]) -> dict[str, float]:
     top = max(scores.values())
     weights = {k: math.exp(v - top) for k, v in scores.items()}
-    total = sum(weights.values())
+    # Exact, so the same in any order of labels: a model read back from JSON (sorted) predicts
+    # the very same confidences as the one that learnt.
+    total = math.fsum(weights.values())
     return {k: min(1.0, max(0.0, w / total)) for k, w in weights.items()}
