@@ -100,6 +100,11 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from relais.app import create_app
+    from relais.core.gc_tuning import CollectorTuning
+
+    # Short full collections with thousands of connections (core/gc_tuning.py); the server's
+    # process only: tests run apps in their own process, which it would change for them all.
+    CollectorTuning().install()
 
     uvicorn.run(
         create_app(settings),
