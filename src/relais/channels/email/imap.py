@@ -32,6 +32,7 @@ from relais.core.db import Database
 from relais.routing.lease import StoreLease
 
 log = logging.getLogger(__name__)
+STOP_WITHIN_S = 10.0
 
 Intake = Callable[[bytes, MailboxRef, str, Cursor], Awaitable[Stored]]
 
@@ -91,14 +92,17 @@ class ImapFetcher:
         self._task = asyncio.create_task(self._run(), name=f"imap-{self.mailbox.name}")
 
     async def stop(self) -> None:
+        # Bounded: a fetcher stuck inside the IMAP library must not hold the shutdown.
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            done, _ = await asyncio.wait({self._task}, timeout=STOP_WITHIN_S)
+            if not done:
+                log.warning("mailbox %s: fetcher still busy after %.0f s; left behind",
+                            self.mailbox.name, STOP_WITHIN_S)  # fmt: skip
             self._task = None
         await self._close()
         with contextlib.suppress(Exception):
-            await self.lease.release()
+            await asyncio.wait_for(self.lease.release(), STOP_WITHIN_S)
 
     async def _run(self) -> None:
         pause = 1.0
