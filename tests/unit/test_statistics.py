@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from relais.routing.agent_statistics import AgentsNow, agent_occupancy, agents_now
 from relais.routing.domain import (
     HOLDING_STATES,
     WAITING_STATES,
@@ -20,13 +21,10 @@ from relais.routing.domain import (
     task_transition,
 )
 from relais.routing.statistics import (
-    AgentsNow,
     AgentStatusChange,
     QueueFigures,
     TaskTransition,
     Window,
-    agent_occupancy,
-    agents_now,
     by_interval,
     figures_by_queue,
     queue_figures,

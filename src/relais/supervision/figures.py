@@ -14,20 +14,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from relais.routing.agent_statistics import Occupancy, agent_occupancy, agent_states, count_states
 from relais.routing.domain import HOLDING_STATES
 from relais.routing.erlang import agents_for_service_level
 from relais.routing.statistics import (
     AgentStatusChange,
     Histories,
     IntervalFigures,
-    Occupancy,
     QueueFigures,
     TaskTransition,
     Window,
-    agent_occupancy,
-    agent_states,
     by_interval,
-    count_states,
     queue_figures,
 )
 from relais.supervision.schemas import (
