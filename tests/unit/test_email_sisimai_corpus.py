@@ -21,6 +21,7 @@ import pytest
 from relais.channels.email.automatic import classify_automatic
 from relais.channels.email.dsn import read_delivery_report
 from relais.channels.email.parse import parse_message
+from tests.conftest import need
 
 REPO = Path(__file__).resolve().parents[2]
 EXPECTED: dict[str, dict[str, Any]] = tomllib.loads(
@@ -35,8 +36,7 @@ def corpus_dir() -> Path:
 
 def read(name: str) -> bytes:
     path = corpus_dir() / name
-    if not path.is_file():
-        pytest.skip(f"mail corpus not found at {corpus_dir()} (set RELAIS_MAIL_CORPUS)")
+    need(path.is_file(), f"mail corpus not found at {corpus_dir()} (set RELAIS_MAIL_CORPUS)")
     return path.read_bytes()
 
 
@@ -60,8 +60,7 @@ def test_each_corpus_message_is_automatic_with_its_recipients_and_message(name: 
 
 
 def test_every_corpus_file_has_an_expectation() -> None:
-    if not corpus_dir().is_dir():
-        pytest.skip(f"mail corpus not found at {corpus_dir()} (set RELAIS_MAIL_CORPUS)")
+    need(corpus_dir().is_dir(), f"mail corpus not found at {corpus_dir()} (set RELAIS_MAIL_CORPUS)")
     assert sorted(p.name for p in corpus_dir().glob("*.eml")) == sorted(EXPECTED)
 
 
