@@ -12,7 +12,6 @@ deduplicate.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import ssl
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import aiosmtplib
 from sqlalchemy import select, update
 
 from relais.channels.email.domain import retry_delay
+from relais.channels.email.loop import LeasedLoop
 from relais.channels.email.models import OutboundMail
 from relais.channels.email.outbox import do_feed_replies, do_feed_transcripts
 from relais.channels.email.parse import Address
@@ -32,7 +32,7 @@ from relais.conversations.models import TranscriptRequest
 from relais.core.bus import Event
 from relais.core.clock import utcnow
 from relais.core.db import Database
-from relais.routing.lease import LeaseLost, StoreLease
+from relais.routing.lease import StoreLease
 
 log = logging.getLogger(__name__)
 
@@ -100,51 +100,35 @@ class MailSender:
     ) -> None:
         self.db = db
         self.store = store
-        self.lease = StoreLease(db, "mail-outbox", holder, ttl_s=lease_ttl_s)
+        # One process at a time feeds the outbox and sends: the holder of this lease.
+        self._loop = LeasedLoop(
+            db, "mail-outbox", self._step, holder=holder, poll_s=poll_s, lease_ttl_s=lease_ttl_s
+        )
+        self.lease = self._loop.lease
         self.domain = domain
         self.relay = relay
         self.transcript_sender = transcript_sender
         self.transcript_mailbox_id = transcript_mailbox_id
-        self.poll_s = poll_s
         self.retry_base_s, self.retry_max_s = retry_base_s, retry_max_s
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self.sent = 0
 
     def on_event(self, event: Event) -> None:
         """An agent wrote somewhere: maybe in an e-mail conversation, so feed now."""
         if isinstance(event, MessageCreated) and event.message.author_kind == "agent":
-            self._wake.set()
+            self._loop.wake()
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="mail-sender")
+        await self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        with contextlib.suppress(Exception):
-            await self.lease.release()
+        await self._loop.stop()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                if await self.lease.acquire():
-                    await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except LeaseLost:
-                log.info("mail outbox lease lost")
-            except Exception:
-                log.exception("mail sender failed; trying again")
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_s)
+    async def _step(self, lease: StoreLease) -> bool:
+        await self.run_once()
+        return False  # then wait for a wake (an agent's message) or the next poll
 
     async def run_once(self) -> int:
         """Feed the outbox, then send what is due. Returns the number of messages sent."""
