@@ -97,7 +97,7 @@ def build_runtime(settings: Settings) -> Runtime:
         limiter = RedisRateLimiter(redis.from_url(settings.redis_url))
     else:
         limiter = MemoryRateLimiter()
-    db = Database(settings.database_url, bus)
+    db = Database(settings.database_url, bus, background_checkpoints=True)
     gateway = Gateway(db, heartbeat_s=settings.chat.heartbeat_seconds)
     bus.subscribe(gateway.on_event)
     leader = RoutingLeader(
@@ -161,6 +161,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime.db.start()
         # Run (not a bare transaction): processes starting together on a new database race
         # to create the team, and the loser's second run finds it.
         team = await runtime.db.run(

@@ -33,6 +33,7 @@ from sqlalchemy.types import TypeDecorator
 
 from relais.core import sqlite_inline
 from relais.core.group_commit import GroupCommit
+from relais.core.wal_checkpoint import WalCheckpointer
 
 if TYPE_CHECKING:
     from relais.core.bus import Bus, Event
@@ -73,7 +74,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, *, background_checkpoints: bool = False) -> AsyncEngine:
     if url.startswith("sqlite"):
         path = make_url(url).database or ":memory:"
         engine = create_async_engine(url, async_creator=sqlite_inline.connector(path))
@@ -85,6 +86,9 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=5000")
+            if background_checkpoints:
+                # relais.core.wal_checkpoint runs them, off the event loop.
+                cursor.execute("PRAGMA wal_autocheckpoint=0")
             cursor.close()
             # The driver's own transaction handling would let SAVEPOINT start (and RELEASE
             # commit) a transaction of its own; SQLAlchemy's recipe: we emit BEGIN ourselves.
@@ -119,9 +123,17 @@ class UnitOfWork:
 
 
 class Database:
-    def __init__(self, url: str, bus: Bus) -> None:
+    def __init__(self, url: str, bus: Bus, *, background_checkpoints: bool = False) -> None:
+        """``background_checkpoints``: a long-running server's SQLite file checkpoints its WAL
+        in a thread (relais.core.wal_checkpoint) between ``start`` and ``dispose``."""
         self.url = url
-        self.engine = create_engine(url)
+        path = make_url(url).database if url.startswith("sqlite") else None
+        self.checkpointer = (
+            WalCheckpointer(path)
+            if background_checkpoints and path and path != ":memory:"
+            else None
+        )
+        self.engine = create_engine(url, background_checkpoints=self.checkpointer is not None)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.bus = bus
         self._write_lock = asyncio.Lock() if url.startswith("sqlite") else None
@@ -177,5 +189,11 @@ class Database:
         transaction (relais.core.group_commit), each with the outcome it would have alone."""
         return await self.grouped.run(work)
 
+    def start(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.start()
+
     async def dispose(self) -> None:
+        if self.checkpointer is not None:
+            await asyncio.to_thread(self.checkpointer.stop)
         await self.engine.dispose()
