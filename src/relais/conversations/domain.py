@@ -57,14 +57,20 @@ _KEEP = {"\n", "\t"}
 def clean_body(body: str, *, max_chars: int) -> str:
     """Normalise what a person typed; refuse empty or oversized messages."""
     body = unicodedata.normalize("NFC", body.replace("\r\n", "\n").replace("\r", "\n"))
-    body = "".join(
+    if not body.replace("\n", "").replace("\t", "").isprintable():
+        body = _drop_controls(body)
+    body = body.strip()
+    if len(body) > max_chars:
+        raise InvalidBody(f"A message can have at most {max_chars} characters.")
+    return body
+
+
+def _drop_controls(body: str) -> str:
+    # Only for a body with something unprintable (rare): a per-character pass is slow.
+    return "".join(
         ch
         for ch in body
         if ch in _KEEP
         or not unicodedata.category(ch).startswith("C")
         or (unicodedata.category(ch) == "Cf" and ch == "\u200d")
     )
-    body = body.strip()
-    if len(body) > max_chars:
-        raise InvalidBody(f"A message can have at most {max_chars} characters.")
-    return body

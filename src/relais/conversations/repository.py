@@ -52,9 +52,21 @@ async def peek_readable(
     rows = []
     if len(conversation_id) <= 32:
         rows = await fast_sql.fetch(session, _CONVERSATION_BY_ID, {"p_id": conversation_id})
-    conversation = Conversation(**rows[0]) if rows else None
+    conversation = _detached(rows[0]) if rows else None
     if conversation is None or not can_read(principal, ref_of(conversation)):
         raise NotFound("No such conversation.", code="conversation_not_found")
+    return conversation
+
+
+_new_conversation = Conversation.__mapper__.class_manager.new_instance
+
+
+def _detached(row: dict[str, object]) -> Conversation:
+    """A transient Conversation holding ``row`` as its loaded state, the way SQLAlchemy's own
+    loader fills an instance: a tenth of the cost of the constructor, which records every
+    attribute as a change."""
+    conversation: Conversation = _new_conversation()
+    conversation.__dict__.update(row)
     return conversation
 
 

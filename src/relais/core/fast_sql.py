@@ -17,8 +17,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 
 from relais.core.sqlite_inline import InlineConnection
@@ -59,14 +61,34 @@ def _compile(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Compil
     return _Compiled(str(compiled), names, fixed, binds, results, tuple(c.key for c in columns))
 
 
+# The session's inline connection, found once per transaction: asking SQLAlchemy for it costs
+# two greenlet round trips (~50 µs), more than the statement itself.
+_INLINE = "relais.fast_sql.inline"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_connection(session: Session, _transaction: Any) -> None:
+    # The next transaction may get another connection from the pool.
+    session.info.pop(_INLINE, None)
+
+
+async def _connection_of(session: AsyncSession) -> tuple[AsyncConnection, InlineConnection | None]:
+    found: tuple[AsyncConnection, InlineConnection | None] | None = session.info.get(_INLINE)
+    if found is None:
+        connection = await session.connection()
+        raw = await connection.get_raw_connection()
+        inline = raw.driver_connection
+        found = (connection, inline if isinstance(inline, InlineConnection) else None)
+        session.info[_INLINE] = found
+    return found
+
+
 async def fetch(
     session: AsyncSession, statement: Executable, params: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
     """The rows of ``statement`` (a SELECT, or DML with RETURNING), as dicts by column key."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    inline = raw.driver_connection
-    if not isinstance(inline, InlineConnection):
+    connection, inline = await _connection_of(session)
+    if inline is None:
         result = await connection.execute(statement, dict(params))
         return [dict(row._mapping) for row in result] if result.returns_rows else []
     key = (id(statement), tuple(sorted(params)))
