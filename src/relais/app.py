@@ -42,6 +42,7 @@ from relais.conversations.events import (
 from relais.core.bus import Bus, Event, MemoryBus, RedisBus
 from relais.core.db import Database
 from relais.core.errors import AppError, RateLimited
+from relais.core.gc_tuning import LoopCollector
 from relais.core.loop_monitor import LoopMonitor
 from relais.core.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from relais.identity import endpoints as identity_endpoints
@@ -155,12 +156,16 @@ def _webhook_sender(settings: Settings, runtime: Runtime) -> WebhookSender | Non
     return sender
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, collector: LoopCollector | None = None
+) -> FastAPI:
     settings = settings or Settings()
     runtime = build_runtime(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if collector is not None:
+            await collector.start()
         runtime.db.start()
         # Run (not a bare transaction): processes starting together on a new database race
         # to create the team, and the loser's second run finds it.
@@ -208,6 +213,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await runtime.gateway.stop()
         await runtime.bus.stop()
         await runtime.db.dispose()
+        if collector is not None:
+            await collector.stop()
 
     app = FastAPI(
         title="Relais",

@@ -100,14 +100,13 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from relais.app import create_app
-    from relais.core.gc_tuning import CollectorTuning
-
-    # Short full collections with thousands of connections (core/gc_tuning.py); the server's
-    # process only: tests run apps in their own process, which it would change for them all.
-    CollectorTuning().install()
+    from relais.core.gc_tuning import LoopCollector
 
     uvicorn.run(
-        create_app(settings),
+        # Short collections between callbacks with thousands of connections
+        # (core/gc_tuning.py); the server's process only: tests run apps in their own process,
+        # whose collector it would change for them all.
+        create_app(settings, collector=LoopCollector()),
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level,

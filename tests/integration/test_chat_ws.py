@@ -318,3 +318,55 @@ async def test_heartbeats_are_spread_over_the_period_each_connection_once(
         await ws.close()
     for v in visitors:
         await v.close()
+
+
+async def test_a_teammate_stops_following_a_conversation_another_agent_took(
+    server: LiveServer,
+) -> None:
+    """The team sees a waiting conversation; once a colleague takes it, the others' desks
+    drop it from their cursors, so heartbeats stay the size of each agent's own work."""
+    alice = await login(server.base, "alice@test.example")
+    bruno = await login(server.base, "bruno@test.example")
+    sam = await login(server.base, "sam@test.example")
+    sockets = {a.id: await a.ws() for a in (alice, bruno, sam)}
+    for a in (alice, bruno):
+        await a.presence("available")
+    visitor = await new_visitor(server.base)
+    ws = await visitor.ws()
+    ack = await ws.send_message(None, "who takes this?")
+    conversation_id = ack["message"]["conversation_id"]
+
+    async def held() -> str:
+        got = (await visitor.get(f"/api/v1/conversations/{conversation_id}")).json()
+        assert got["assignee_id"] in (alice.id, bruno.id)
+        return str(got["assignee_id"])
+
+    holder = await eventually(held)
+    other = bruno.id if holder == alice.id else alice.id
+    await sockets[other].wait_for(
+        lambda f: f["type"] == "conversation" and f["conversation"]["assignee_id"] == holder
+    )
+    await server.runtime.gateway.beat()
+    beats = {
+        agent_id: await sock.wait_for(lambda f: f["type"] == "heartbeat")
+        for agent_id, sock in sockets.items()
+    }
+    assert conversation_id in beats[holder]["cursors"]
+    assert conversation_id in beats[sam.id]["cursors"], "a supervisor follows everything"
+    assert conversation_id not in beats[other]["cursors"]
+
+    # It still reaches the holder, and never the colleague.
+    await ws.send_message(conversation_id, "still there?")
+    await sockets[holder].wait_for(
+        lambda f: f["type"] == "message" and f["message"]["body"] == "still there?"
+    )
+    await sockets[sam.id].wait_for(
+        lambda f: f["type"] == "message" and f["message"]["body"] == "still there?"
+    )
+    assert not [
+        f for f in sockets[other].of_type("message") if f["message"]["body"] == "still there?"
+    ]
+    for sock in [*sockets.values(), ws]:
+        await sock.close()
+    for who in (alice, bruno, sam, visitor):
+        await who.close()

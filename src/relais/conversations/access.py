@@ -20,3 +20,15 @@ def _agent_can_read(agent: AgentPrincipal, ref: ConversationRef) -> bool:
     return (
         agent.sees_everything or ref.assignee_id == agent.agent_id or ref.team_id in agent.team_ids
     )
+
+
+def held_by_another(principal: Principal, assignee_id: str | None) -> bool:
+    """A conversation an agent may read but does not follow live: another agent of its team
+    holds it (supervisors follow everything). Its desk keeps no cursor for it, so heartbeats
+    and replays stay the size of the agent's own work, not of the team's."""
+    return (
+        isinstance(principal, AgentPrincipal)
+        and not principal.sees_everything
+        and assignee_id is not None
+        and assignee_id != principal.agent_id
+    )

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from relais.channels.chat.page_views import record_page
 from relais.contacts.models import Visitor
 from relais.conversations import commands
+from relais.conversations.access import held_by_another
 from relais.conversations.models import Conversation
 from relais.conversations.repository import conversations_out, messages_after, readable_by
 from relais.core.errors import AppError
@@ -162,7 +163,7 @@ async def _ready_and_replay(runtime: Runtime, conn: Connection, cursors: dict[st
             if after is None and conversation.status == "resolved":
                 starts[conversation.id] = conversation.last_seq
                 continue
-            if _held_by_another(p, conversation.assignee_id):
+            if held_by_another(p, conversation.assignee_id):
                 # A conversation the agent saw while it waited in the queue and another agent
                 # took: the sync frame tells the desk so; its messages are not this agent's.
                 continue
@@ -197,15 +198,6 @@ async def _ready_and_replay(runtime: Runtime, conn: Connection, cursors: dict[st
     for conversation_id, start in starts.items():
         conn.cursors.setdefault(conversation_id, start)
     await conn.release()
-
-
-def _held_by_another(p: VisitorPrincipal | AgentPrincipal, assignee_id: str | None) -> bool:
-    return (
-        isinstance(p, AgentPrincipal)
-        and not p.sees_everything
-        and assignee_id is not None
-        and assignee_id != p.agent_id
-    )
 
 
 def _agent_active(agent: AgentPrincipal) -> Any:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from relais.channels.callback.events import CallbackChanged
 from relais.channels.email.events import SlaAlert
-from relais.conversations.access import can_read
+from relais.conversations.access import can_read, held_by_another
 from relais.conversations.events import (
     ConversationChanged,
     MessageCreated,
@@ -125,7 +125,11 @@ class Gateway:
                 }
             )
             for conn in self._recipients(event.ref, whole_team=True):
-                conn.cursors.setdefault(event.ref.id, 0)
+                if held_by_another(conn.principal, event.ref.assignee_id):
+                    # The team hears that a colleague took it, then stops following it.
+                    conn.cursors.pop(event.ref.id, None)
+                else:
+                    conn.cursors.setdefault(event.ref.id, 0)
                 conn.push(body)
         elif isinstance(event, Typing):
             body = _dumps(
