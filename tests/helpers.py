@@ -179,10 +179,17 @@ class Socket:
         await self.conn.send(raw)
 
     async def wait_for(
-        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 5.0
+        self,
+        predicate: Callable[[dict[str, Any]], bool],
+        timeout: float = 5.0,
+        *,
+        after: int = 0,
     ) -> dict[str, Any]:
+        """The first frame that matches, among those received so far and from now on; ``after``
+        skips the frames received before that count (``len(socket.frames)`` taken earlier)."""
+
         async def check() -> dict[str, Any]:
-            for frame in self.frames:
+            for frame in self.frames[after:]:
                 if predicate(frame):
                     return frame
             raise AssertionError(f"no such frame among {self.frames[-5:]}")

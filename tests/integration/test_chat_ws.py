@@ -258,8 +258,9 @@ async def test_heartbeat_carries_the_stores_latest_sequence(server: LiveServer) 
         assigner=AcdRouter(),  # not used: the conversation exists
     )
     await lost_bus.dispose()
+    seen = len(ws.frames)  # a periodic heartbeat may have gone out before the lost message
     await server.runtime.gateway.beat()
-    beat = await ws.wait_for(lambda f: f["type"] == "heartbeat")
+    beat = await ws.wait_for(lambda f: f["type"] == "heartbeat", after=seen)
     assert beat["cursors"] == {conversation_id: lost.seq}
     assert lost.seq > ack["message"]["seq"]
     assert not [f for f in ws.of_type("message") if f["message"]["body"] == "lost event"]
@@ -346,9 +347,11 @@ async def test_a_teammate_stops_following_a_conversation_another_agent_took(
     await sockets[other].wait_for(
         lambda f: f["type"] == "conversation" and f["conversation"]["assignee_id"] == holder
     )
+    # The periodic heartbeats may have gone out before the assignment: only later ones count.
+    seen = {agent_id: len(sock.frames) for agent_id, sock in sockets.items()}
     await server.runtime.gateway.beat()
     beats = {
-        agent_id: await sock.wait_for(lambda f: f["type"] == "heartbeat")
+        agent_id: await sock.wait_for(lambda f: f["type"] == "heartbeat", after=seen[agent_id])
         for agent_id, sock in sockets.items()
     }
     assert conversation_id in beats[holder]["cursors"]

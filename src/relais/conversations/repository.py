@@ -159,21 +159,31 @@ def message_out(message: Message, attachments: Sequence[Attachment] = ()) -> Mes
     )
 
 
+# Built once: a reconnecting client runs these for each of its conversations, and thousands of
+# clients reconnect at once after a restart.
+_MESSAGES_AFTER = (
+    select(Message)
+    .where(
+        Message.conversation_id == bindparam("p_conversation"), Message.seq > bindparam("p_after")
+    )
+    .order_by(Message.seq)
+    .limit(bindparam("p_limit"))
+)
+_ATTACHMENTS_OF = select(Attachment).where(
+    Attachment.message_id.in_(bindparam("p_ids", expanding=True))
+)
+
+
 async def messages_after(
     session: AsyncSession, conversation_id: str, after: int, limit: int = 200
 ) -> list[MessageOut]:
     rows = await session.scalars(
-        select(Message)
-        .where(Message.conversation_id == conversation_id, Message.seq > after)
-        .order_by(Message.seq)
-        .limit(limit)
+        _MESSAGES_AFTER, {"p_conversation": conversation_id, "p_after": after, "p_limit": limit}
     )
     messages = list(rows.all())
     by_message: dict[str, list[Attachment]] = defaultdict(list)
     if messages:
-        found = await session.scalars(
-            select(Attachment).where(Attachment.message_id.in_([m.id for m in messages]))
-        )
+        found = await session.scalars(_ATTACHMENTS_OF, {"p_ids": [m.id for m in messages]})
         for attachment in found:
             by_message[attachment.message_id or ""].append(attachment)
     return [message_out(m, by_message.get(m.id, ())) for m in messages]

@@ -9,7 +9,7 @@ from collections.abc import Collection
 from datetime import timedelta
 from typing import cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relais.core.clock import utcnow
@@ -188,13 +188,14 @@ async def live_sessions(session: AsyncSession, digests: Collection[str]) -> set[
     return live
 
 
+# Built once: every visitor's hello asks, thousands at once after a restart.
+_ANY_AVAILABLE = (
+    select(Agent.id).where(Agent.presence == "available", Agent.active.is_(True)).limit(1)
+)
+
+
 async def any_agent_available(session: AsyncSession) -> bool:
-    count = await session.scalar(
-        select(func.count())
-        .select_from(Agent)
-        .where(Agent.presence == "available", Agent.active.is_(True))
-    )
-    return bool(count)
+    return await session.scalar(_ANY_AVAILABLE) is not None
 
 
 async def do_change_presence(
