@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+import pytest
 from sqlalchemy import func, select
 
 from relais.core.bus import Event, MemoryBus
@@ -54,5 +55,62 @@ async def test_works_that_arrive_together_share_a_transaction(database_url: str)
         await asyncio.sleep(0)
         assert sorted(e.name for e in heard if isinstance(e, Made)) == sorted(names)
         assert db.grouped.groups < db.grouped.works, "some works shared a transaction"
+    finally:
+        await db.dispose()
+
+
+async def test_a_direct_transaction_is_one_transaction_for_direct_statements_and_the_session(
+    database_url: str,
+) -> None:
+    # On SQLite a direct transaction runs on a connection of its own, and makes a session only
+    # when a work asks for one: both must see each other's writes, commit together, and leave
+    # nothing behind when the work fails.
+    from relais.conversations.models import Conversation
+    from relais.conversations.repository import _CONVERSATION_BY_ID
+    from relais.conversations.service import _NEXT_SEQ
+    from relais.core import fast_sql
+    from relais.core.clock import utcnow
+
+    db = Database(database_url, MemoryBus())
+    try:
+        async with db.transaction(direct=True) as uow:
+            team = Team(name="direct")
+            uow.session.add(team)
+            await uow.session.flush()
+            conversation = Conversation(team_id=team.id, status="open", channel="chat")
+            uow.session.add(conversation)
+            await uow.session.flush()
+            params = {"p_id": conversation.id}
+            seen = await fast_sql.fetch(uow, _CONVERSATION_BY_ID, params)
+            assert seen and seen[0]["team_id"] == team.id, "the direct statement sees the ORM's"
+            moved = {"p_id": conversation.id, "p_now": utcnow()}
+            await fast_sql.fetch(uow, _NEXT_SEQ["visitor", False], moved)
+            again = await uow.session.scalar(
+                select(Conversation.last_seq).where(Conversation.id == conversation.id)
+            )
+            assert again == 1, "the session sees the direct statement's"
+
+        async def fails(uow: UnitOfWork) -> None:
+            uow.session.add(Team(name="never"))
+            await uow.session.flush()
+            await fast_sql.fetch(uow, _NEXT_SEQ["visitor", False], moved)
+            raise Invalid("refused", code="refused")
+
+        for _ in range(2):  # and the connection is usable again after a failure
+            with pytest.raises(Invalid):
+                await db.run(fails, direct=True)
+        async with db.transaction(direct=True) as uow:  # no session at all: direct only
+            await fast_sql.fetch(uow, _NEXT_SEQ["visitor", False], moved)
+            assert uow.has_session == (not db.is_sqlite)
+
+        other = Database(database_url, MemoryBus())  # another process's view
+        try:
+            async with other.transaction() as uow:
+                names = set(await uow.session.scalars(select(Team.name)))
+                stored = await uow.session.get(Conversation, conversation.id)
+                assert names == {"direct"} and stored is not None and stored.last_seq == 2
+                uow.session.add(Team(name="from-the-other"))  # the writer's lock was released
+        finally:
+            await other.dispose()
     finally:
         await db.dispose()

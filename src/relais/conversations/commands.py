@@ -35,18 +35,20 @@ async def post_message(
     max_chars: int,
     team_id: str,
     assigner: Assigner,
-) -> tuple[MessageOut, bool]:
-    """Post to a conversation; a visitor with no conversation id starts (or reuses) one."""
+) -> tuple[MessageOut, str]:
+    """Post to a conversation; a visitor with no conversation id starts (or reuses) one.
+    Returns the message (the first one, for a client id sent again) and the conversation's
+    status after it."""
 
-    async def work(uow: UnitOfWork) -> tuple[MessageOut, bool]:
+    async def work(uow: UnitOfWork) -> tuple[MessageOut, str]:
         if conversation_id is None:
             visitor = check_visitor(principal)
             conversation, _ = await do_start_conversation(
                 uow, visitor, team_id=team_id, assigner=assigner
             )
         else:
-            conversation = await peek_readable(uow.session, principal, conversation_id)
-        return await do_post_message(
+            conversation = await peek_readable(uow, principal, conversation_id)
+        message, _ = await do_post_message(
             uow,
             principal,
             conversation,
@@ -55,6 +57,7 @@ async def post_message(
             attachment_ids=attachment_ids,
             max_chars=max_chars,
         )
+        return message, conversation.status
 
     return await db.run_grouped(work)
 
@@ -110,7 +113,7 @@ async def typing_event(
 ) -> Typing:
     """Typing is not stored: check access, then the caller publishes the event directly."""
     async with db.transaction(write=False) as uow:
-        conversation = await peek_readable(uow.session, principal, conversation_id)
+        conversation = await peek_readable(uow, principal, conversation_id)
     return Typing(
         ref=ref_of(conversation), author_kind=principal.kind, author_name=author_name, typing=typing
     )

@@ -8,12 +8,14 @@ from typing import cast
 
 from sqlalchemy import Select, Table, bindparam, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import configure_mappers
 
 from relais.contacts.models import Contact
 from relais.conversations.access import can_read
 from relais.conversations.models import Attachment, Conversation, Message
 from relais.conversations.schemas import AttachmentOut, ConversationOut, ConversationRef, MessageOut
 from relais.core import fast_sql
+from relais.core.db import UnitOfWork
 from relais.core.errors import NotFound
 from relais.identity.models import Agent
 from relais.identity.principals import AgentPrincipal, Principal, VisitorPrincipal
@@ -45,13 +47,13 @@ _CONVERSATION_BY_ID = select(_conversations).where(_conversations.c.id == bindpa
 
 
 async def peek_readable(
-    session: AsyncSession, principal: Principal, conversation_id: str
+    uow: UnitOfWork, principal: Principal, conversation_id: str
 ) -> Conversation:
     """Like get_readable, for the message hot path: one Core query and a detached object, which
     costs a fraction of an ORM load. Changes to it are not saved (writers use Core statements)."""
     rows = []
     if len(conversation_id) <= 32:
-        rows = await fast_sql.fetch(session, _CONVERSATION_BY_ID, {"p_id": conversation_id})
+        rows = await fast_sql.fetch(uow, _CONVERSATION_BY_ID, {"p_id": conversation_id})
     conversation = _detached(rows[0]) if rows else None
     if conversation is None or not can_read(principal, ref_of(conversation)):
         raise NotFound("No such conversation.", code="conversation_not_found")
@@ -65,6 +67,10 @@ def _detached(row: dict[str, object]) -> Conversation:
     """A transient Conversation holding ``row`` as its loaded state, the way SQLAlchemy's own
     loader fills an instance: a tenth of the cost of the constructor, which records every
     attribute as a change."""
+    if not Conversation.__mapper__.configured:
+        # The first ORM query configures the mappers; a process whose first read is this one
+        # must do it itself, or the instance's attributes are not instrumented yet.
+        configure_mappers()
     conversation: Conversation = _new_conversation()
     conversation.__dict__.update(row)
     return conversation
@@ -200,14 +206,14 @@ _MESSAGE_BY_CLIENT_ID = select(_messages.c.id).where(
 
 
 async def find_by_client_id(
-    session: AsyncSession,
+    uow: UnitOfWork,
     conversation_id: str,
     author_kind: str,
     author_id: str | None,
     client_id: str,
 ) -> Message | None:
     found = await fast_sql.fetch(
-        session,
+        uow,
         _MESSAGE_BY_CLIENT_ID,
         {
             "p_conversation": conversation_id,
@@ -216,7 +222,7 @@ async def find_by_client_id(
             "p_client": client_id,
         },
     )
-    return await session.get(Message, found[0]["id"]) if found else None
+    return await uow.session.get(Message, found[0]["id"]) if found else None
 
 
 async def open_conversation_of(session: AsyncSession, visitor_id: str) -> Conversation | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -60,10 +60,10 @@ _AUTHOR_NAME = (
 )
 
 
-async def _author_name(session: AsyncSession, principal: Principal) -> str | None:
+async def _author_name(uow: UnitOfWork, principal: Principal) -> str | None:
     if isinstance(principal, AgentPrincipal):
         return principal.name
-    rows = await fast_sql.fetch(session, _AUTHOR_NAME, {"p_visitor": principal.visitor_id})
+    rows = await fast_sql.fetch(uow, _AUTHOR_NAME, {"p_visitor": principal.visitor_id})
     if not rows:
         return None
     name: str | None = rows[0]["name"] or rows[0]["claimed_name"]
@@ -77,13 +77,16 @@ async def _visitor_lang(session: AsyncSession, conversation: Conversation) -> st
     return visitor.lang if visitor and visitor.lang in ("en", "fr") else "en"
 
 
-def _next_seq_statement(reader: str | None) -> Any:
+def _next_seq_statement(reader: str | None, *, status: bool) -> Any:
     table = cast(Table, Conversation.__table__)
     values: dict[str, Any] = {
         "last_seq": table.c.last_seq + 1,
-        "status": bindparam("p_status"),
         "updated_at": bindparam("p_now", type_=UTCDateTime()),
     }
+    if status:
+        # Only when it changes: status is in three indexes, which a write of the same value
+        # still rewrites (a third of the statement's time on SQLite).
+        values["status"] = bindparam("p_status")
     if reader is not None:
         values[f"{reader}_read_seq"] = table.c.last_seq + 1
     return (
@@ -95,30 +98,37 @@ def _next_seq_statement(reader: str | None) -> Any:
 
 
 # Built once: the hot path reuses compiled statements instead of building and hashing new ones.
-_NEXT_SEQ = {kind: _next_seq_statement(kind) for kind in ("visitor", "agent")}
-_NEXT_SEQ_SYSTEM = _next_seq_statement(None)
+# By author kind (None: a system message), then by whether the status changes.
+_NEXT_SEQ = {
+    (kind, status): _next_seq_statement(kind, status=status)
+    for kind in ("visitor", "agent", None)
+    for status in (True, False)
+}
 _INSERT_MESSAGE = insert(cast(Table, Message.__table__))
 
 
 async def _next_seq(
-    session: AsyncSession, conversation: Conversation, status: str, author_kind: str
+    uow: UnitOfWork, conversation: Conversation, status: str, author_kind: str
 ) -> int:
     """Take the conversation's next sequence number, in one UPDATE … RETURNING.
 
     The row lock (PostgreSQL) or the single writer (SQLite) orders concurrent senders, so
     sequences are gapless and unique per conversation. The author has read what it wrote."""
     now = utcnow()
-    statement = _NEXT_SEQ.get(author_kind, _NEXT_SEQ_SYSTEM)
-    rows = await fast_sql.fetch(
-        session, statement, {"p_id": conversation.id, "p_status": status, "p_now": now}
-    )
+    reader = author_kind if author_kind in ("visitor", "agent") else None
+    params = {"p_id": conversation.id, "p_now": now}
+    if status != conversation.status or inspect(conversation).attrs.status.history.has_changes():
+        # A status set in memory and not flushed yet is written too (set_committed_value
+        # below would otherwise drop it).
+        params["p_status"] = status
+    rows = await fast_sql.fetch(uow, _NEXT_SEQ[reader, "p_status" in params], params)
     seq = rows[0]["last_seq"]
     assert isinstance(seq, int)
     # Mirror the row in memory without marking it dirty: no second UPDATE at flush.
     for key, value in (("last_seq", seq), ("status", status), ("updated_at", now)):
         set_committed_value(conversation, key, value)
-    if author_kind in _NEXT_SEQ:
-        set_committed_value(conversation, f"{author_kind}_read_seq", seq)
+    if reader is not None:
+        set_committed_value(conversation, f"{reader}_read_seq", seq)
     return seq
 
 
@@ -135,7 +145,7 @@ async def _insert_message(
     attachments: list[Attachment] | None = None,
     html: str | None = None,
 ) -> MessageOut:
-    seq = await _next_seq(uow.session, conversation, status, author_kind)
+    seq = await _next_seq(uow, conversation, status, author_kind)
     message_id = new_id()
     row = {
         "id": message_id,
@@ -150,7 +160,7 @@ async def _insert_message(
         "created_at": utcnow(),
     }
     # A Core insert: the message is not needed as an ORM object, and this is the hot path.
-    await fast_sql.fetch(uow.session, _INSERT_MESSAGE, row)
+    await fast_sql.fetch(uow, _INSERT_MESSAGE, row)
     for attachment in attachments or []:
         attachment.message_id = message_id
     out = MessageOut(**row, attachments=[attachment_out(a) for a in attachments or []])
@@ -182,13 +192,13 @@ async def do_system_message(
 
 
 async def _claim_attachments(
-    session: AsyncSession, principal: Principal, conversation: Conversation, ids: list[str]
+    uow: UnitOfWork, principal: Principal, conversation: Conversation, ids: list[str]
 ) -> list[Attachment]:
     if not ids:
         return []
     found = list(
         (
-            await session.scalars(
+            await uow.session.scalars(
                 select(Attachment).where(
                     Attachment.id.in_(ids),
                     Attachment.conversation_id == conversation.id,
@@ -216,9 +226,7 @@ async def do_post_message(
 ) -> tuple[MessageOut, bool]:
     """Post a message; returns (message, created). A known client id returns the first one."""
     author_id = principal.id
-    existing = await find_by_client_id(
-        uow.session, conversation.id, principal.kind, author_id, client_id
-    )
+    existing = await find_by_client_id(uow, conversation.id, principal.kind, author_id, client_id)
     if existing is not None:
         return message_out(existing), False
     try:
@@ -232,8 +240,8 @@ async def do_post_message(
         status = transition(conversation.status, command, conversation_id=conversation.id)  # type: ignore[arg-type]  # checked on write
     except IllegalTransition as exc:
         raise Conflict("This conversation is resolved.", code="conversation_resolved") from exc
-    attachments = await _claim_attachments(uow.session, principal, conversation, attachment_ids)
-    name = await _author_name(uow.session, principal)
+    attachments = await _claim_attachments(uow, principal, conversation, attachment_ids)
+    name = await _author_name(uow, principal)
     # A concurrent retry with the same client id fails on the unique constraint; the caller
     # (commands.post_message) then returns the message that won.
     out = await _insert_message(

@@ -3,9 +3,9 @@
 A statement through SQLAlchemy's async layer costs ~130 µs of Python (greenlet hops, an
 execution context) for a query SQLite answers in ~10 µs; a message runs four of them. Here a
 Core statement is compiled once, with its parameters' and columns' type processors, and run on
-the inline SQLite connection (relais.core.sqlite_inline) of the session's own transaction, so it
-sees and is part of exactly what SQLAlchemy's statements see. On PostgreSQL, or any other
-connection, it simply goes through SQLAlchemy.
+the SQLite connection of the unit of work's transaction: the group commit's own (``Direct``), or
+the inline connection (relais.core.sqlite_inline) under its session, so it sees and is part of
+exactly what SQLAlchemy's statements see. On PostgreSQL it simply goes through SQLAlchemy.
 
 Only for statements whose types have plain processors (strings, numbers, UTC datetimes, JSON);
 the hot path's statements are tested on both databases.
@@ -13,17 +13,21 @@ the hot path's statements are tested on both databases.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 
 from relais.core.sqlite_inline import InlineConnection
+
+if TYPE_CHECKING:
+    from relais.core.db import UnitOfWork
 
 _Processor = Callable[[Any], Any] | None
 
@@ -61,6 +65,14 @@ def _compile(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Compil
     return _Compiled(str(compiled), names, fixed, binds, results, tuple(c.key for c in columns))
 
 
+@dataclass(frozen=True, slots=True)
+class Direct:
+    """A transaction's own SQLite connection: these statements run on it without SQLAlchemy."""
+
+    sqlite: sqlite3.Connection
+    dialect: Dialect
+
+
 # The session's inline connection, found once per transaction: asking SQLAlchemy for it costs
 # two greenlet round trips (~50 µs), more than the statement itself.
 _INLINE = "relais.fast_sql.inline"
@@ -72,31 +84,39 @@ def _forget_connection(session: Session, _transaction: Any) -> None:
     session.info.pop(_INLINE, None)
 
 
-async def _connection_of(session: AsyncSession) -> tuple[AsyncConnection, InlineConnection | None]:
-    found: tuple[AsyncConnection, InlineConnection | None] | None = session.info.get(_INLINE)
+async def _route(uow: UnitOfWork) -> Direct | AsyncConnection:
+    """Where the unit of work's statements run: its direct SQLite connection (a group commit's
+    transaction has one), the SQLite connection under its session, or the session's connection
+    (any other database)."""
+    if uow.direct is not None:
+        return uow.direct
+    session = uow.session
+    found: Direct | AsyncConnection | None = session.info.get(_INLINE)
     if found is None:
         connection = await session.connection()
-        raw = await connection.get_raw_connection()
-        inline = raw.driver_connection
-        found = (connection, inline if isinstance(inline, InlineConnection) else None)
+        raw = (await connection.get_raw_connection()).driver_connection
+        if isinstance(raw, InlineConnection):
+            found = Direct(raw.sqlite, connection.dialect)
+        else:
+            found = connection
         session.info[_INLINE] = found
     return found
 
 
 async def fetch(
-    session: AsyncSession, statement: Executable, params: Mapping[str, Any]
+    uow: UnitOfWork, statement: Executable, params: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
     """The rows of ``statement`` (a SELECT, or DML with RETURNING), as dicts by column key."""
-    connection, inline = await _connection_of(session)
-    if inline is None:
-        result = await connection.execute(statement, dict(params))
+    route = await _route(uow)
+    if not isinstance(route, Direct):
+        result = await route.execute(statement, dict(params))
         return [dict(row._mapping) for row in result] if result.returns_rows else []
     key = (id(statement), tuple(sorted(params)))
     cached = _cache.get(key)
     if cached is None:
-        cached = _cache[key] = (statement, _compile(statement, connection.dialect, key[1]))
+        cached = _cache[key] = (statement, _compile(statement, route.dialect, key[1]))
     compiled = cached[1]
-    rows = inline.sqlite.execute(compiled.sql, _bound(compiled, params)).fetchall()
+    rows = route.sqlite.execute(compiled.sql, _bound(compiled, params)).fetchall()
     return [
         {
             key: (process(value) if process else value)

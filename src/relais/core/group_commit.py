@@ -71,7 +71,7 @@ class GroupCommit:
     async def _together(self, group: list[tuple[_Work, asyncio.Future[Any]]]) -> None:
         results: list[Any] = []
         try:
-            async with self.db.transaction() as uow:
+            async with self.db.transaction(direct=True) as uow:
                 for work, _ in group:
                     results.append(await work(uow))
         except Exception as exc:
@@ -85,7 +85,7 @@ class GroupCommit:
 
     async def _alone(self, work: _Work, future: asyncio.Future[Any]) -> None:
         try:
-            result = await self.db.run(work)
+            result = await self.db.run(work, direct=True)
         except Exception as exc:
             if not future.done():
                 future.set_exception(exc)

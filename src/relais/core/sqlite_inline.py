@@ -128,6 +128,10 @@ def connector(path: str) -> Any:
 
 
 def begin(adapted_connection: Any, *, immediate: bool = False) -> None:
-    """BEGIN on the SQLite connection under SQLAlchemy's adapter (the dialect's begin hook)."""
+    """BEGIN on the SQLite connection under SQLAlchemy's adapter (the dialect's begin hook).
+
+    A transaction already open on the connection is joined: a direct transaction
+    (relais.core.db) began it, and a session made inside it works in it."""
     inline: InlineConnection = adapted_connection._connection
-    inline._conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if not inline._conn.in_transaction:
+        inline._conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
