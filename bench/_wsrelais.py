@@ -94,6 +94,8 @@ class _RelaisPeer(Peer):
         elif kind == "ack":
             if frame["ok"]:
                 self.acknowledged(frame["ref"])
+                # The sending connection gets its own message here, not as a message frame.
+                self.on_message(frame["message"], now)
                 return
             code = frame["error"]["code"]
             self.ctx.errors[f"send_{code}"] += 1

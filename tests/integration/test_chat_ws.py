@@ -75,6 +75,37 @@ async def test_retried_send_with_the_same_client_id_gives_one_message(server: Li
     await visitor.close()
 
 
+async def test_the_sending_tab_gets_its_message_in_the_ack_and_the_other_tab_as_a_frame(
+    server: LiveServer,
+) -> None:
+    visitor = await new_visitor(server.base)
+    first_tab = await visitor.ws()
+    started = await first_tab.send_message(None, "hello")
+    conversation_id = started["message"]["conversation_id"]
+    cursors = {conversation_id: started["message"]["seq"]}
+    sending = await visitor.ws(cursors=cursors)
+    other = await visitor.ws(cursors=cursors)
+    for tab in (sending, other):
+        await tab.wait_for(lambda f: f["type"] == "ready")
+
+    ack = await sending.send_message(conversation_id, "from the second tab")
+    sent = ack["message"]
+    assert sent["body"] == "from the second tab"
+    echo = await other.wait_for(lambda f: f["type"] == "message")
+    assert echo["message"]["id"] == sent["id"]
+    await sending.send_message(conversation_id, "a second one")  # after the first one's frames
+    assert not [f for f in sending.frames if f["type"] == "message"], "no second copy"
+    seqs = [f["seq"] for f in sending.frames]
+    assert seqs == list(range(len(seqs))), "and no hole in the frame sequence"
+
+    again = await visitor.ws(cursors=cursors)  # a tab that had not seen it gets it on resume
+    replayed = await again.wait_for(lambda f: f["type"] == "message")
+    assert replayed["message"]["id"] == sent["id"]
+    for tab in (first_tab, sending, other, again):
+        await tab.close()
+    await visitor.close()
+
+
 async def test_a_burst_of_sends_is_answered_once_each_and_the_excess_is_refused_as_busy(
     server: LiveServer,
 ) -> None:

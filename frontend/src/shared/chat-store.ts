@@ -3,7 +3,7 @@
 
 import { Api, ApiError, newClientId } from "./api.js";
 import { RealtimeClient, websocketUrl, type ConnectionState } from "./realtime.js";
-import type { Conversation, ErrorBody, FrameHandlers, Message, Principal, ShownMessage } from "./types.js";
+import type { Conversation, ErrorBody, FrameHandlers, Message, Principal, ShownMessage, Status } from "./types.js";
 
 interface Pending {
   ref: string;
@@ -60,17 +60,7 @@ export class ChatStore extends EventTarget {
         extra.conversation?.(f);
       },
       message: (f) => {
-        this.addMessage(f.message);
-        const conversation = this.conversations.get(f.message.conversation_id);
-        if (conversation) {
-          conversation.status = f.conversation_status;
-          conversation.last_seq = Math.max(conversation.last_seq, f.message.seq);
-          conversation.updated_at = f.message.created_at;
-          const kind = f.message.author_kind;
-          if (kind === "visitor") conversation.visitor_read_seq = Math.max(conversation.visitor_read_seq, f.message.seq);
-          if (kind === "agent") conversation.agent_read_seq = Math.max(conversation.agent_read_seq, f.message.seq);
-        }
-        this.typing.delete(f.message.conversation_id);
+        this.applyMessage(f.message, f.conversation_status);
         extra.message?.(f);
       },
       typing: (f) => {
@@ -94,7 +84,14 @@ export class ChatStore extends EventTarget {
         if (f.agents_online !== undefined) this.agentsOnline = f.agents_online;
         extra.presence?.(f);
       },
-      ack: (f) => this.acknowledge(f.ref, f.ok, f.message, f.error),
+      ack: (f) => {
+        this.acknowledge(f.ref, f.ok, f.message, f.error);
+        // The sending connection gets its own message here, not as a message frame.
+        if (f.ok && f.message && f.conversation_status) {
+          this.applyMessage(f.message, f.conversation_status);
+          extra.message?.({ type: "message", seq: f.seq, message: f.message, conversation_status: f.conversation_status });
+        }
+      },
       heartbeat: (f) => {
         for (const [id, seq] of Object.entries(f.cursors)) {
           if (seq <= this.lastSeq(id)) continue;
@@ -170,6 +167,21 @@ export class ChatStore extends EventTarget {
     let seq = 0;
     while (byId.has(seq + 1)) seq += 1;
     return seq;
+  }
+
+  /** A new message of a conversation, and what it changes in the conversation. */
+  private applyMessage(message: Message, status: Status): void {
+    this.addMessage(message);
+    const conversation = this.conversations.get(message.conversation_id);
+    if (conversation) {
+      conversation.status = status;
+      conversation.last_seq = Math.max(conversation.last_seq, message.seq);
+      conversation.updated_at = message.created_at;
+      const kind = message.author_kind;
+      if (kind === "visitor") conversation.visitor_read_seq = Math.max(conversation.visitor_read_seq, message.seq);
+      if (kind === "agent") conversation.agent_read_seq = Math.max(conversation.agent_read_seq, message.seq);
+    }
+    this.typing.delete(message.conversation_id);
   }
 
   addMessage(message: Message): void {

@@ -79,7 +79,11 @@ export type ServerFrame =
   | { type: "read"; seq: number; conversation_id: string; reader_kind: "visitor" | "agent"; read_seq: number }
   | { type: "visitor_page"; seq: number; conversation_id: string; visitor_id: string; url: string; title: string; at: string }
   | { type: "presence"; seq: number; agents_online?: boolean; agent_id?: string; presence?: string }
-  | { type: "ack"; seq: number; ref: string | null; ok: boolean; message?: Message; error?: ErrorBody }
+  | {
+      type: "ack"; seq: number; ref: string | null; ok: boolean;
+      /** On success: the stored message and the conversation's status after it. */
+      message?: Message; conversation_status?: Status; error?: ErrorBody;
+    }
   | { type: "pong"; seq: number; ref: string | null }
   | { type: "heartbeat"; seq: number; cursors: Record<string, number> }
   | { type: "error"; seq: number; code: string; message: string; ref?: string | null }

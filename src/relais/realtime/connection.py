@@ -34,6 +34,9 @@ class Connection:
         # Latest message seq delivered per conversation: replay and live delivery overlap while
         # a connection resumes, and this keeps each message to one delivery.
         self.cursors: dict[str, int] = {}
+        # Client ids of this connection's sends in progress: their message comes back to it in
+        # the ack, so the gateway does not send it a second time as a message frame.
+        self.sending: set[str] = set()
         self._outbox: asyncio.Queue[str | None] = asyncio.Queue(maxsize=max_outbox)
         self._held: list[tuple[str, str | None, int]] | None = []  # held while replaying
         self.closed = False
@@ -51,6 +54,12 @@ class Connection:
             self._held.append((body, conversation_id, message_seq))
             return
         self._deliver(body, conversation_id, message_seq)
+
+    def has_in_ack(self, conversation_id: str, message_seq: int) -> None:
+        """This connection gets the message in the ack of its own send: count it as delivered,
+        so that a replay does not send it again."""
+        if message_seq > self.cursors.get(conversation_id, 0):
+            self.cursors[conversation_id] = message_seq
 
     def push_now(self, body: str) -> None:
         """Deliver even while replaying (the replay itself uses this)."""

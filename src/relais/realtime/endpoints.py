@@ -288,17 +288,23 @@ async def _handle(runtime: Runtime, conn: Connection, frame: Any) -> None:
     p = conn.principal
     try:
         if isinstance(frame, Send):
-            message, _ = await commands.post_message(
-                runtime.db,
-                p,
-                frame.conversation_id,
-                client_id=frame.client_id,
-                body=frame.body,
-                attachment_ids=frame.attachment_ids,
-                max_chars=runtime.settings.chat.max_message_chars,
-                team_id=runtime.default_team_id,
-                assigner=runtime.assigner,
-            )
+            conn.sending.add(frame.client_id)
+            try:
+                message, status = await commands.post_message(
+                    runtime.db,
+                    p,
+                    frame.conversation_id,
+                    client_id=frame.client_id,
+                    body=frame.body,
+                    attachment_ids=frame.attachment_ids,
+                    max_chars=runtime.settings.chat.max_message_chars,
+                    team_id=runtime.default_team_id,
+                    assigner=runtime.assigner,
+                )
+            finally:
+                conn.sending.discard(frame.client_id)
+            # The message itself, to this connection: the gateway sent it to the author's other
+            # connections (its other tabs) as a message frame.
             conn.push(
                 _dumps(
                     {
@@ -306,9 +312,13 @@ async def _handle(runtime: Runtime, conn: Connection, frame: Any) -> None:
                         "ref": frame.ref,
                         "ok": True,
                         "message": message.model_dump(mode="json"),
+                        "conversation_status": status,
                     }
                 )
             )
+            # Delivered: a message frame of it that comes later (through another process's bus)
+            # is not sent again.
+            conn.has_in_ack(message.conversation_id, message.seq)
         elif isinstance(frame, TypingFrame):
             name = p.name if isinstance(p, AgentPrincipal) else None
             event = await commands.typing_event(

@@ -28,7 +28,7 @@ from relais.conversations.events import (
     VisitorPageViewed,
 )
 from relais.conversations.models import Conversation
-from relais.conversations.schemas import ConversationRef
+from relais.conversations.schemas import ConversationRef, MessageOut
 from relais.core.bus import Event
 from relais.core.db import Database
 from relais.identity.events import AgentPresenceChanged
@@ -41,6 +41,11 @@ log = logging.getLogger(__name__)
 
 
 HEARTBEAT_SLICES = 25
+
+
+def _is_author(conn: Connection, message: MessageOut) -> bool:
+    p = conn.principal
+    return p.kind == message.author_kind and p.id == message.author_id
 
 
 def _dumps(obj: dict[str, object]) -> str:
@@ -114,8 +119,12 @@ class Gateway:
                     "conversation_status": event.conversation_status,
                 }
             )
+            message = event.message
             for conn in self._recipients(event.ref, whole_team=False):
-                conn.push(body, conversation_id=event.ref.id, message_seq=event.message.seq)
+                if message.client_id in conn.sending and _is_author(conn, message):
+                    conn.has_in_ack(event.ref.id, message.seq)
+                else:
+                    conn.push(body, conversation_id=event.ref.id, message_seq=message.seq)
         elif isinstance(event, ConversationChanged):
             body = _dumps(
                 {
