@@ -4,6 +4,7 @@ still gets exactly the outcome it would have had alone."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -112,5 +113,59 @@ async def test_a_direct_transaction_is_one_transaction_for_direct_statements_and
                 uow.session.add(Team(name="from-the-other"))  # the writer's lock was released
         finally:
             await other.dispose()
+    finally:
+        await db.dispose()
+
+
+async def test_the_loop_runs_between_the_groups_of_a_backlog(database_url: str) -> None:
+    # On SQLite nothing in a transaction waits, so a backlog of groups would run from the first
+    # to the last without the loop writing the frames the first ones queued.
+    from relais.core.group_commit import MAX_GROUP
+
+    db = Database(database_url, MemoryBus())
+    loop_ran: list[bool] = []
+    seen_by_second_group: list[bool] = []
+
+    def make(i: int) -> Callable[[UnitOfWork], Awaitable[int]]:
+        async def work(uow: UnitOfWork) -> int:
+            if i == 0:
+                asyncio.get_running_loop().call_soon(loop_ran.append, True)
+            if i == MAX_GROUP:
+                seen_by_second_group.append(bool(loop_ran))
+            return i
+
+        return work
+
+    try:
+        results = await asyncio.gather(*(db.run_grouped(make(i)) for i in range(2 * MAX_GROUP)))
+        assert results == list(range(2 * MAX_GROUP))
+        assert seen_by_second_group == [True], "the loop ran before the second group"
+    finally:
+        await db.dispose()
+
+
+async def test_a_group_stops_taking_works_after_its_time_budget(database_url: str) -> None:
+    # Works that hold the loop (SQLite's run inline) must not make one transaction as long as
+    # all of them: the group closes after GROUP_BUDGET_S and the rest go into the next ones.
+    from relais.core.group_commit import GROUP_BUDGET_S
+
+    db = Database(database_url, MemoryBus())
+    each = GROUP_BUDGET_S * 0.4
+
+    def make(i: int) -> Callable[[UnitOfWork], Awaitable[int]]:
+        async def work(uow: UnitOfWork) -> int:
+            time.sleep(each)  # noqa: ASYNC251 - busy, as an inline statement is
+            uow.session.add(Team(name=f"budget-{i}"))
+            return i
+
+        return work
+
+    try:
+        results = await asyncio.gather(*(db.run_grouped(make(i)) for i in range(10)))
+        assert results == list(range(10)), "each work, once, with its own result"
+        # At most three works fit in a budget (the third crosses it): ten take four groups.
+        assert db.grouped.groups >= 4 and db.grouped.works == 10
+        async with db.transaction(write=False) as uow:
+            assert await uow.session.scalar(select(func.count()).select_from(Team)) == 10
     finally:
         await db.dispose()
