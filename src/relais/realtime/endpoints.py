@@ -29,7 +29,17 @@ from relais.identity.service import (
 )
 from relais.identity.tokens import InvalidToken, read_visitor_token
 from relais.realtime.connection import Connection
-from relais.realtime.frames import Hello, Page, Ping, Read, Send, TypingFrame, client_frame
+from relais.realtime.frames import (
+    Hello,
+    Page,
+    Ping,
+    Read,
+    Send,
+    TypingFrame,
+    ack_body,
+    client_frame,
+    message_body,
+)
 from relais.routing.models import Task
 from relais.routing.schemas import TaskOut
 from relais.runtime import Runtime
@@ -172,12 +182,8 @@ async def _ready_and_replay(runtime: Runtime, conn: Connection, cursors: dict[st
             for message in await messages_after(
                 session, conversation.id, after or 0, REPLAY_PER_CONVERSATION
             ):
-                frame = {
-                    "type": "message",
-                    "message": message.model_dump(mode="json"),
-                    "conversation_status": conversation.status,
-                }
-                frames.append((_dumps(frame), conversation.id, message.seq))
+                body = message_body(message, conversation.status)
+                frames.append((body, conversation.id, message.seq))
             starts[conversation.id] = after or 0
         if isinstance(p, AgentPrincipal):
             # The agent's offers and tasks in hand: a reloaded desk shows them again.
@@ -305,17 +311,7 @@ async def _handle(runtime: Runtime, conn: Connection, frame: Any) -> None:
                 conn.sending.discard(frame.client_id)
             # The message itself, to this connection: the gateway sent it to the author's other
             # connections (its other tabs) as a message frame.
-            conn.push(
-                _dumps(
-                    {
-                        "type": "ack",
-                        "ref": frame.ref,
-                        "ok": True,
-                        "message": message.model_dump(mode="json"),
-                        "conversation_status": status,
-                    }
-                )
-            )
+            conn.push(ack_body(frame.ref, message, status))
             # Delivered: a message frame of it that comes later (through another process's bus)
             # is not sent again.
             conn.has_in_ack(message.conversation_id, message.seq)

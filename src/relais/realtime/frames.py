@@ -1,13 +1,36 @@
 """Client frames: closed, typed models. Anything else is refused with an ``error`` frame.
 
 Server frames are built in gateway.py from events; their shapes are documented in docs/api.md.
+The two every chat message makes (its ``message`` frame and the sender's ``ack``) are built
+here, the message serialised by pydantic's own encoder: a third of the cost of ``model_dump``
+then ``json.dumps``.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from relais.conversations.schemas import MessageOut
+
+
+def message_body(message: MessageOut, conversation_status: str) -> str:
+    """A ``message`` frame, without its ``seq`` (relais.realtime.connection splices it in)."""
+    return (
+        f'{{"type":"message","message":{message.model_dump_json()},'
+        f'"conversation_status":{json.dumps(conversation_status)}}}'
+    )
+
+
+def ack_body(ref: str | None, message: MessageOut, conversation_status: str) -> str:
+    """The ``ack`` of a send that was stored: the message, as its ``message`` frame has it."""
+    return (
+        f'{{"type":"ack","ref":{json.dumps(ref)},"ok":true,'
+        f'"message":{message.model_dump_json()},'
+        f'"conversation_status":{json.dumps(conversation_status)}}}'
+    )
 
 
 class _Frame(BaseModel):

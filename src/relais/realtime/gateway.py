@@ -35,6 +35,7 @@ from relais.identity.events import AgentPresenceChanged
 from relais.identity.principals import VisitorPrincipal
 from relais.identity.service import live_sessions
 from relais.realtime.connection import SESSION_ENDED, Connection
+from relais.realtime.frames import message_body
 from relais.routing.events import CallbackOffered, QueuePosition, TaskChanged
 
 log = logging.getLogger(__name__)
@@ -112,14 +113,8 @@ class Gateway:
 
     def on_event(self, event: Event) -> None:
         if isinstance(event, MessageCreated):
-            body = _dumps(
-                {
-                    "type": "message",
-                    "message": event.message.model_dump(mode="json"),
-                    "conversation_status": event.conversation_status,
-                }
-            )
             message = event.message
+            body = message_body(message, event.conversation_status)
             for conn in self._recipients(event.ref, whole_team=False):
                 if message.client_id in conn.sending and _is_author(conn, message):
                     conn.has_in_ack(event.ref.id, message.seq)
