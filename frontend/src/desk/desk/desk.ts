@@ -396,7 +396,10 @@ export class RelaisDesk extends LitElement {
     const s = this.strings;
     const list = this.mine();
     if (!list.length) return html`<p class="preview" style="padding: 0 14px">${s.noConversations}</p>`;
-    return html`<ul>${list.map((c) => {
+    // Keyed by conversation: a list that reorders (a new message moves one to the top) must not
+    // hand a row's element to another conversation, or a click landing as it re-renders would
+    // open the wrong one.
+    return html`<ul>${repeat(list, (c) => c.id, (c) => {
       const email = c.channel === "email";
       // A mail's preview is the last mail, not a note such as "Alice joined".
       const shown = this.store.messagesOf(c.id).filter((m) => !email || m.author_kind !== "system");
