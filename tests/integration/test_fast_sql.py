@@ -15,15 +15,20 @@ from relais.core.db import Database
 from relais.identity.models import Team
 
 
+async def _open_conversation(db: Database, team_name: str) -> Conversation:
+    async with db.transaction() as uow:
+        team = Team(name=team_name)
+        uow.session.add(team)
+        await uow.session.flush()
+        conversation = Conversation(team_id=team.id, status="open", channel="chat")
+        uow.session.add(conversation)
+    return conversation
+
+
 async def test_rows_and_types_match_sqlalchemys(database_url: str) -> None:
     db = Database(database_url, MemoryBus())
     try:
-        async with db.transaction() as uow:
-            team = Team(name="fast")
-            uow.session.add(team)
-            await uow.session.flush()
-            conversation = Conversation(team_id=team.id, status="open", channel="chat")
-            uow.session.add(conversation)
+        conversation = await _open_conversation(db, "fast")
         async with db.transaction() as uow:
             params = {"p_id": conversation.id}
             direct = await fast_sql.fetch(uow, _CONVERSATION_BY_ID, params)
@@ -75,12 +80,7 @@ async def test_a_message_keeps_a_status_changed_in_memory_and_not_yet_flushed(
 
     db = Database(database_url, MemoryBus())
     try:
-        async with db.transaction() as uow:
-            team = Team(name="status")
-            uow.session.add(team)
-            await uow.session.flush()
-            conversation = Conversation(team_id=team.id, status="open", channel="chat")
-            uow.session.add(conversation)
+        conversation = await _open_conversation(db, "status")
         for direct in (False, True):
             async with db.transaction(direct=direct) as uow:
                 loaded = await uow.session.get(Conversation, conversation.id)
