@@ -267,6 +267,40 @@ def test_a_mail_over_smtp_is_answered_from_the_desk_and_the_answer_leaves_thread
     assert not errors, f"the page raised: {errors}"
 
 
+def test_a_mail_given_while_the_agent_reads_another_is_announced_not_swapped_in(
+    browser: Any, relais: Relais
+) -> None:
+    """The queue auto-accepts: the mail opens by itself only when the agent has nothing open."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
+    try:
+        page = context.new_page()
+        desk_login(page, relais.base)
+        subject = page.get_by_test_id("mail-subject")
+        relais.deliver(customer_mail("Colis 1042 jamais arrivé", QUESTION))
+        expect(subject).to_have_text("Colis 1042 jamais arrivé")
+
+        relais.deliver(
+            customer_mail("Colis 2077 pas reçu", SIMILAR, sender=f"Paul Durand <{OTHER}>"),
+            sender=OTHER,
+        )
+        toast = page.get_by_test_id("toast")
+        expect(toast).to_have_text("New conversation with Paul Durand")
+        items = page.locator("[data-testid=conversation-item][data-channel=email]")
+        expect(items).to_have_count(2)
+        expect(subject).to_have_text("Colis 1042 jamais arrivé")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SHOTS / "desk-email-announced.png")
+        toast.click()
+        expect(subject).to_have_text("Colis 2077 pas reçu")
+
+        # Once the one on screen is resolved, the next mail opens by itself again.
+        page.get_by_test_id("resolve").click()
+        relais.deliver(customer_mail("Facture 88", "Bonjour, la facture 88 est fausse."))
+        expect(subject).to_have_text("Facture 88")
+    finally:
+        context.close()
+
+
 def test_the_mail_desk_fits_a_phone_in_french(browser: Any, relais: Relais) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     relais.deliver(customer_mail("Changement d'adresse", QUESTION))

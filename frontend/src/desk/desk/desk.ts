@@ -65,6 +65,8 @@ export class RelaisDesk extends LitElement {
   private readonly mail = new MailThreads(this.api, (text) => this.store.reportError(text));
   /** Offers (id:version) that lapsed or were refused as gone: hidden before their frame comes. */
   private readonly goneOffers = new Set<string>();
+  /** Offers the agent accepted in this tab (by click or key): their conversation opens. */
+  private readonly acceptedHere = new Set<string>();
   /** The conversation of an offer just accepted: selected as soon as it is here. */
   private opening: string | null = null;
   private lastOfferLapsed = 0;
@@ -112,9 +114,13 @@ export class RelaisDesk extends LitElement {
       const { task, previous, command } = e.detail;
       if (command === "expire" && previous?.agent_id === this.agent?.id) this.lastOfferLapsed = Date.now();
       if (previous) this.goneOffers.delete(`${previous.id}:${previous.version}`);
-      // Accepted (here, by the answer or its frame, whichever comes first; or in another tab).
-      if (task.state === "assigned" && previous?.state === "reserved" && task.agent_id === this.agent?.id) {
-        if (task.conversation_id) this.open(task.conversation_id);
+      // Accepted (here, by the answer or its frame, whichever comes first; in another tab; or
+      // given at once by an auto-accept queue). Opened if the agent accepted it here or works
+      // on nothing else; otherwise announced: a conversation is never swapped under their eyes.
+      const accepted = task.state === "assigned" && previous?.state === "reserved";
+      if (accepted && task.agent_id === this.agent?.id && task.conversation_id) {
+        if (this.acceptedHere.delete(task.id) || !this.working()) this.open(task.conversation_id);
+        else this.announce(task.conversation_id);
       }
     });
   }
@@ -235,7 +241,27 @@ export class RelaisDesk extends LitElement {
     }, 3000);
   }
 
+  /** The agent has an open conversation on screen (a resolved one is done with). */
+  private working(): boolean {
+    const c = this.selected ? this.store.conversations.get(this.selected) : undefined;
+    return c !== undefined && c.status !== "resolved";
+  }
+
+  /** A conversation given to the agent while they work on another: a toast that opens it. */
+  private announce(id: string): void {
+    const known = this.store.conversations.get(id);
+    if (known) {
+      this.notify(known);
+      return;
+    }
+    void this.store.loadConversation(id).then(() => {
+      const c = this.store.conversations.get(id);
+      if (c) this.notify(c);
+    });
+  }
+
   private offerGone(e: CustomEvent<TaskIdDetail>): void {
+    this.acceptedHere.delete(e.detail.taskId);
     // That offer, not a later one of the same task. Long enough to read why it went.
     const task = this.tasks.get(e.detail.taskId);
     if (!task) return;
@@ -253,7 +279,9 @@ export class RelaisDesk extends LitElement {
     // Callbacks accepted: no conversation to open, the call is made from its panel.
     const calls = this.tasks.all().filter((t) => t.channel === "callback" && t.state === "assigned" && t.agent_id === me);
     if (!shown.length && !calls.length) return nothing;
-    return html`<div class="offers" @relais-offer-accepted=${(e: CustomEvent<TaskDetail>) => this.tasks.set(e.detail.task)}
+    return html`<div class="offers"
+      @relais-offer-accepting=${(e: CustomEvent<TaskIdDetail>) => this.acceptedHere.add(e.detail.taskId)}
+      @relais-offer-accepted=${(e: CustomEvent<TaskDetail>) => this.tasks.set(e.detail.task)}
       @relais-offer-rejected=${(e: CustomEvent<TaskDetail>) => this.tasks.set(e.detail.task)}
       @relais-wrap-up-ended=${(e: CustomEvent<TaskDetail>) => this.tasks.set(e.detail.task)}
       @relais-offer-gone=${this.offerGone}>
@@ -279,6 +307,8 @@ export class RelaisDesk extends LitElement {
   }
 
   private notify(c: Conversation): void {
+    // Once per conversation: it may be announced as created and then as given to this agent.
+    if (c.id === this.selected || this.toasts.some((t) => t.conversationId === c.id)) return;
     const text = this.strings.newConversationToast(this.who(c));
     const id = Date.now() + Math.random();
     this.toasts = [...this.toasts, { id, text, conversationId: c.id }];
@@ -296,6 +326,7 @@ export class RelaisDesk extends LitElement {
 
   private async select(id: string): Promise<void> {
     this.selected = id;
+    this.toasts = this.toasts.filter((t) => t.conversationId !== id);
     this.context = null;
     this.mail.stop();
     const email = this.store.conversations.get(id)?.channel === "email";
@@ -377,7 +408,7 @@ export class RelaisDesk extends LitElement {
         <relais-contact-panel .context=${this.context} .strings=${s}></relais-contact-panel>
       </main>
       <div class="toasts" aria-live="polite">${this.toasts.map(
-        (t) => html`<button type="button" class="toast" @click=${() => void this.select(t.conversationId)}>${t.text}</button>`,
+        (t) => html`<button type="button" class="toast" data-testid="toast" @click=${() => void this.select(t.conversationId)}>${t.text}</button>`,
       )}</div>
     `;
   }

@@ -31,6 +31,7 @@ const channelIcons: Record<TaskChannel, ReturnType<typeof svg>> = {
  * Keyboard: with focus on the card, Enter accepts; with focus anywhere in it, Escape rejects.
  * The card never takes the focus itself: an Enter meant for the composer must not accept.
  *
+ * @event relais-offer-accepting - `TaskIdDetail`: the agent asked to accept, before the answer.
  * @event relais-offer-accepted - `TaskDetail`: accepted; the task as the server answered.
  * @event relais-offer-rejected - `TaskDetail`: rejected; the task as the server answered.
  * @event relais-offer-gone - `TaskIdDetail`: the offer lapsed (refused by the server, or past
@@ -155,6 +156,8 @@ export class RelaisOfferCard extends LitElement {
     const task = this.task;
     this.busy = true;
     this.error = null;
+    // Before the request: the task's frame may come back before its answer.
+    if (verb === "accept") this.emit<TaskIdDetail>("relais-offer-accepting", { taskId: task.id });
     try {
       const answer = await this.api.post<Task>(`/api/v1/tasks/${encodeURIComponent(task.id)}/${verb}`);
       const crm = this.pop?.task.id === task.id ? this.pop : null;
@@ -301,6 +304,7 @@ declare global {
     "relais-offer-card": RelaisOfferCard;
   }
   interface HTMLElementEventMap {
+    "relais-offer-accepting": CustomEvent<TaskIdDetail>;
     "relais-offer-accepted": CustomEvent<TaskDetail>;
     "relais-offer-rejected": CustomEvent<TaskDetail>;
     "relais-offer-gone": CustomEvent<TaskIdDetail>;
