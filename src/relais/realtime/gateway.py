@@ -41,7 +41,8 @@ from relais.routing.events import CallbackOffered, QueuePosition, TaskChanged
 log = logging.getLogger(__name__)
 
 
-HEARTBEAT_SLICES = 25
+# At 2,000 connections a slice is 20 of them: their heartbeats hold the loop about a ms.
+HEARTBEAT_SLICES = 100
 
 
 def _is_author(conn: Connection, message: MessageOut) -> bool:
@@ -61,6 +62,7 @@ class Gateway:
         self._by_agent: dict[str, set[Connection]] = defaultdict(set)
         self._by_team: dict[str, set[Connection]] = defaultdict(set)
         self._all_seeing: set[Connection] = set()
+        self._by_slot: list[set[Connection]] = [set() for _ in range(HEARTBEAT_SLICES)]
         self._visitors: set[Connection] = set()
         self._agents_online: bool | None = None
         self._heartbeat_task: asyncio.Task[None] | None = None
@@ -71,6 +73,7 @@ class Gateway:
     def add(self, conn: Connection) -> None:
         p = conn.principal
         conn.beat_slot = next(self._slots) % HEARTBEAT_SLICES
+        self._by_slot[conn.beat_slot].add(conn)
         if isinstance(p, VisitorPrincipal):
             self._by_visitor[p.visitor_id].add(conn)
             self._visitors.add(conn)
@@ -83,6 +86,7 @@ class Gateway:
 
     def remove(self, conn: Connection) -> None:
         p = conn.principal
+        self._by_slot[conn.beat_slot].discard(conn)
         if isinstance(p, VisitorPrincipal):
             _discard(self._by_visitor, p.visitor_id, conn)
             self._visitors.discard(conn)
@@ -266,20 +270,18 @@ class Gateway:
         And close the sockets of agents whose login ended (logged out, expired, deactivated):
         the socket was authorised once, at its hello, and would otherwise go on receiving
         every frame of the agent's teams for as long as it stays open."""
-        agents = [c for s in self._by_agent.values() for c in s if _in_slot(c, slot)]
-        sessions = {c.session for c in agents if c.session}
+        slots = self._by_slot if slot is None else [self._by_slot[slot]]
+        conns = [c for members in slots for c in members]
+        sessions = {c.session for c in conns if c.session}
+        latest: dict[str, int] = {}
         async with self._db.transaction(write=False) as uow:
             live = await live_sessions(uow.session, sessions) if sessions else set()
-        for conn in agents:
-            if conn.session is not None and conn.session not in live:
+            ended = {c for c in conns if c.session is not None and c.session not in live}
+            for conn in ended:
                 self.remove(conn)
                 conn.end(SESSION_ENDED, "session ended")
-        conns = [c for c in self._visitors if _in_slot(c, slot)]
-        conns += [c for s in self._by_agent.values() for c in s if _in_slot(c, slot)]
-        wanted = {cid for c in conns for cid in c.cursors}
-        latest: dict[str, int] = {}
-        ids = list(wanted)
-        async with self._db.transaction(write=False) as uow:
+            conns = [c for c in conns if c not in ended]
+            ids = list({cid for c in conns for cid in c.cursors})
             for i in range(0, len(ids), 500):
                 rows = await uow.session.execute(
                     select(Conversation.id, Conversation.last_seq).where(
@@ -290,10 +292,6 @@ class Gateway:
         for conn in conns:
             cursors = {cid: latest[cid] for cid in conn.cursors if cid in latest}
             conn.push_now(_dumps({"type": "heartbeat", "cursors": cursors}))
-
-
-def _in_slot(conn: Connection, slot: int | None) -> bool:
-    return slot is None or conn.beat_slot == slot
 
 
 def _discard(index: dict[str, set[Connection]], key: str, conn: Connection) -> None:
