@@ -351,6 +351,11 @@ async def test_heartbeats_are_spread_over_the_period_each_connection_once(
     for v in visitors:
         await v.close()
 
+    async def forgotten() -> None:
+        assert not any(gateway._by_slot), "a closed connection leaves its slice"
+
+    await eventually(forgotten)
+
 
 async def test_a_teammate_stops_following_a_conversation_another_agent_took(
     server: LiveServer,
