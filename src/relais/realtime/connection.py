@@ -58,8 +58,14 @@ class Connection:
     def has_in_ack(self, conversation_id: str, message_seq: int) -> None:
         """This connection gets the message in the ack of its own send: count it as delivered,
         so that a replay does not send it again."""
-        if message_seq > self.cursors.get(conversation_id, 0):
-            self.cursors[conversation_id] = message_seq
+        self._advance(conversation_id, message_seq)
+
+    def _advance(self, conversation_id: str, message_seq: int) -> bool:
+        """Count the message as delivered; False if it already was."""
+        if message_seq <= self.cursors.get(conversation_id, 0):
+            return False
+        self.cursors[conversation_id] = message_seq
+        return True
 
     def push_now(self, body: str) -> None:
         """Deliver even while replaying (the replay itself uses this)."""
@@ -86,10 +92,13 @@ class Connection:
     def _frame(self, body: str, conversation_id: str | None, message_seq: int) -> str | None:
         if self.closed:
             return None
-        if conversation_id is not None and message_seq:
-            if message_seq <= self.cursors.get(conversation_id, 0):
-                return None
-            self.cursors[conversation_id] = message_seq
+        # A message frame is sent once per connection; other frames have no message seq.
+        if (
+            conversation_id is not None
+            and message_seq
+            and not self._advance(conversation_id, message_seq)
+        ):
+            return None
         self.seq += 1
         return f'{{"seq":{self.seq},{body[1:]}'
 
