@@ -186,6 +186,15 @@ async def build(args: argparse.Namespace, ctx: Context) -> tuple[list[Visitor], 
     return [RelaisVisitor(ctx, target, t) for t in tokens], agents
 
 
+def all_held(visitors: Sequence[Visitor], agents: Sequence[Peer]) -> bool:
+    """Every visitor's conversation is in the hands of an agent (the bare relay pairs them)."""
+    held: set[str] = set()
+    for agent in agents:
+        if isinstance(agent, RelaisAgent):
+            held |= agent.mine
+    return all(v.conversation_id in held for v in visitors if isinstance(v, RelaisVisitor))
+
+
 async def restart_test(
     control: Control, ctx: Context, visitors: list[Visitor], peers: list[Peer], rate: float
 ) -> dict[str, Any]:
@@ -289,8 +298,13 @@ async def main(args: argparse.Namespace) -> None:
         v.send_message()
         await asyncio.sleep(1 / max(args.rate, 50))
     await wait_until(lambda: ctx.ledger.undelivered() == 0, 300, "warm-up")
+    t_started = time.monotonic()
+    log(f"{len(visitors)} conversations started in {t_started - t1:.1f} s")
+    # Then the ACD hands them out: until each is held by an agent, its messages go to the whole
+    # team, and the routing's work would land in the window's latencies.
+    await wait_until(lambda: all_held(visitors, agents), 300, "assignment")
     t2 = time.monotonic()
-    log(f"{len(visitors)} conversations started in {t2 - t1:.1f} s")
+    log(f"every conversation held by an agent {t2 - t_started:.1f} s later")
     await control.step("connected", connections=len(peers), connect_s=t1 - t0, warmup_s=t2 - t1)
 
     # The instrument's own pauses would land in the latencies it measures, of both relays:

@@ -65,6 +65,18 @@ class Process:
         times = self.ps.cpu_times()
         return float(times.user + times.system)
 
+    async def settle(self, below_pct: float = 15.0, within: float = 120.0) -> float:
+        """Waits until a second of the server's time uses less than ``below_pct`` of a core:
+        the work the set-up left behind (the ACD handing conversations out, every desk hearing
+        of it) is done. Returns the seconds waited."""
+        start = time.monotonic()
+        while True:
+            cpu0, t0 = self.cpu_s(), time.monotonic()
+            await asyncio.sleep(1.0)
+            used = 100 * (self.cpu_s() - cpu0) / (time.monotonic() - t0)
+            if used < below_pct or time.monotonic() - start > within:
+                return time.monotonic() - start
+
     def kill(self, sig: int = signal.SIGKILL) -> float:
         """Returns when it was killed (monotonic)."""
         assert self.popen is not None

@@ -110,6 +110,7 @@ async def measure(
             elif name == "connected":  # every conversation started and assigned
                 fig.update(step)
                 if server:
+                    fig["settle_s"] = await server.settle()
                     fig["mem_per_conn_kib"] = (server.rss() - rss0) / step["connections"] / 1024
                     cpu0 = server.cpu_s()
                 fig["monitor_before_ms"] = await server_monitor_ms(health)
