@@ -37,6 +37,15 @@ def test_visitor_and_agent_chat_both_ways_and_nothing_is_lost_across_pages(
     expect(item).to_be_visible()
     item.click()
     expect(agent_page.get_by_test_id("contact-panel")).to_contain_text("Shop")
+    # Alice reads the waiting chat at once, and answers it once she has taken the queue's offer.
+    expect(agent_page.get_by_test_id("composer-input")).to_have_count(0)
+    expect(agent_page.get_by_test_id("in-queue")).to_contain_text("accept it to answer")
+    conversation_id = item.get_attribute("data-conversation-id")
+    offer = agent_page.locator(
+        f"[data-testid=offer-card][data-conversation-id='{conversation_id}']"
+    )
+    offer.get_by_test_id("offer-accept").click()
+    expect(agent_page.get_by_test_id("in-queue")).to_have_count(0)
 
     # Typing shows on the other side.
     visitor_page.get_by_test_id("composer-input").press_sequentially("still th", delay=30)

@@ -144,6 +144,7 @@ async def test_reconnect_with_cursors_replays_exactly_what_was_missed(server: Li
     conversation_id = ack["message"]["conversation_id"]
     last_seen = ack["message"]["seq"]
     await ws.close()
+    await assigned(alice, conversation_id, alice.id)
 
     # While the visitor is away, the agent answers twice.
     for text in ("answer one", "answer two"):
@@ -289,9 +290,11 @@ async def test_heartbeat_carries_the_stores_latest_sequence(server: LiveServer) 
         assigner=AcdRouter(),  # not used: the conversation exists
     )
     await lost_bus.dispose()
-    seen = len(ws.frames)  # a periodic heartbeat may have gone out before the lost message
     await server.runtime.gateway.beat()
-    beat = await ws.wait_for(lambda f: f["type"] == "heartbeat", after=seen)
+    # A periodic heartbeat may have gone out before the lost message: the next one shows it.
+    beat = await ws.wait_for(
+        lambda f: f["type"] == "heartbeat" and f["cursors"].get(conversation_id) == lost.seq
+    )
     assert beat["cursors"] == {conversation_id: lost.seq}
     assert lost.seq > ack["message"]["seq"]
     assert not [f for f in ws.of_type("message") if f["message"]["body"] == "lost event"]
@@ -328,11 +331,15 @@ async def test_heartbeats_are_spread_over_the_period_each_connection_once(
 ) -> None:
     from relais.realtime.gateway import HEARTBEAT_SLICES
 
+    gateway = server.runtime.gateway
+    # This test beats every slice itself: the gateway's own clock would add beats of its own,
+    # whenever its turn reaches the slices of these sockets.
+    assert gateway._heartbeat_task is not None
+    gateway._heartbeat_task.cancel()
     visitors = [await new_visitor(server.base) for _ in range(3)]
     sockets = [await v.ws() for v in visitors]
     for ws in sockets:
         await ws.wait_for(lambda f: f["type"] == "ready")
-    gateway = server.runtime.gateway
     by_visitor = {c.principal.id: c.beat_slot for c in gateway._visitors}
     slots = [by_visitor[v.id] for v in visitors]
     assert len(set(slots)) == 3, "consecutive connections beat in different slices"

@@ -19,7 +19,7 @@ from relais.conversations.events import Typing
 from relais.conversations.schemas import ConversationRef
 from relais.core.bus import Event, RedisBus
 from tests.conftest import REDIS_URL, free_port, need
-from tests.helpers import eventually, login, new_visitor, seed_agents
+from tests.helpers import assigned, eventually, login, new_visitor, seed_agents
 
 
 async def test_redis_bus_carries_typed_events_between_two_buses() -> None:
@@ -126,6 +126,11 @@ async def test_visitor_on_one_process_and_agent_on_another_chat_normally(
     )
     await visitor_ws.send({"type": "typing", "conversation_id": conversation_id, "typing": True})
     await agent_ws.wait_for(lambda f: f["type"] == "typing")
+    # The ACD runs in one of the two; Alice accepts its offer, wherever it came from.
+    offer = await agent_ws.wait_for(lambda f: f["type"] == "task" and f["command"] == "reserve")
+    accepted = await alice.post(f"/api/v1/tasks/{offer['task']['id']}/accept")
+    assert accepted.status_code == 200, accepted.text
+    await assigned(alice, conversation_id, alice.id)
     reply = await agent_ws.send_message(conversation_id, "hello from process B")
     assert reply["ok"]
     await visitor_ws.wait_for(

@@ -22,6 +22,16 @@ def _agent_can_read(agent: AgentPrincipal, ref: ConversationRef) -> bool:
     )
 
 
+def can_write(principal: Principal, ref: ConversationRef) -> bool:
+    """Who may post in a conversation they can read: the visitor, the agent who holds it, and
+    supervisors (who may step in). A team's agent reads the conversations the queue holds for
+    the team and its colleagues' ones, but answers only those the ACD gave it: an answer in a
+    waiting one would race the queue's offer to somebody else."""
+    if isinstance(principal, VisitorPrincipal):
+        return can_read(principal, ref)
+    return principal.sees_everything or ref.assignee_id == principal.agent_id
+
+
 def held_by_another(principal: Principal, assignee_id: str | None) -> bool:
     """A conversation an agent may read but does not follow live: another agent of its team
     holds it (supervisors follow everything). Its desk keeps no cursor for it, so heartbeats

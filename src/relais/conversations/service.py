@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from relais.contacts.models import Contact, Visitor
 from relais.conversations import markup
+from relais.conversations.access import can_write
 from relais.conversations.domain import IllegalTransition, InvalidBody, clean_body, transition
 from relais.conversations.events import ConversationChanged, MessageCreated, ReadUpTo
 from relais.conversations.models import Attachment, Conversation, Message, TranscriptRequest
@@ -229,6 +230,12 @@ async def do_post_message(
     existing = await find_by_client_id(uow, conversation.id, principal.kind, author_id, client_id)
     if existing is not None:
         return message_out(existing), False
+    if not can_write(principal, ref_of(conversation)):
+        raise Forbidden(
+            "Only the agent who holds this conversation answers it; the queue offers the "
+            "waiting ones.",
+            code="not_your_conversation",
+        )
     try:
         text = clean_body(body, max_chars=max_chars)
     except InvalidBody as exc:

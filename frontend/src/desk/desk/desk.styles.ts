@@ -164,6 +164,13 @@ export const styles = css`
     margin: auto;
     color: #5b6472;
   }
+  .in-queue {
+    margin: 0;
+    padding: 12px 14px;
+    border-top: 1px solid #e3e7ee;
+    background: #f6f8fb;
+    color: #5b6472;
+  }
   /* Bottom left, over the end of the list: never over the composer or the customer. */
   .toasts {
     position: fixed;

@@ -476,16 +476,31 @@ export class RelaisDesk extends LitElement {
       <relais-mail-view .messages=${messages} .thread=${this.mail.get(c.id) ?? null} .subject=${c.subject}
         .strings=${s} .uiLang=${pageLang()} ?closed=${c.status === "resolved"}
         @relais-retry=${(e: CustomEvent<RetryDetail>) => this.store.retry(e.detail.clientId)}>
-        ${c.status === "resolved"
+        ${c.status === "resolved" || !this.canAnswer(c)
           ? nothing
           : html`<relais-suggestions slot="assist" .api=${this.api} .conversationId=${c.id} .refreshKey=${lastFromCustomer}
               .strings=${s} @relais-suggestion=${this.useSuggestion}></relais-suggestions>`}
       </relais-mail-view>
       ${c.status === "resolved"
         ? nothing
+        : !this.canAnswer(c)
+        ? this.renderInQueue(c)
         : html`<relais-composer .strings=${s} ?busy=${this.busy} multiline .placeholder=${s.answerPlaceholder}
             @relais-send=${(e: CustomEvent<SendDetail>) => void this.send(c.id, e.detail)}></relais-composer>`}
     `);
+  }
+
+  /** Who answers (the server's rule, conversations.access.can_write): the agent who holds the
+   * conversation, and supervisors; a waiting one is answered once the queue hands it out. */
+  private canAnswer(c: Conversation): boolean {
+    return c.assignee_id === this.agent?.id || (!!this.agent && this.agent.role !== "agent");
+  }
+
+  /** In place of the composer, in a conversation the agent reads but does not hold. */
+  private renderInQueue(c: Conversation) {
+    const offered = this.tasks.offers(this.agent?.id).some((t) => t.conversation_id === c.id);
+    const s = this.strings;
+    return html`<p class="in-queue" data-testid="in-queue" role="note">${offered ? s.acceptToAnswer : s.inQueue}</p>`;
   }
 
   private renderChat(c: Conversation) {
@@ -499,6 +514,8 @@ export class RelaisDesk extends LitElement {
       </relais-conversation-view>
       ${resolved
         ? nothing
+        : !this.canAnswer(c)
+        ? this.renderInQueue(c)
         : html`<relais-composer .strings=${s} ?busy=${this.busy}
             @relais-send=${(e: CustomEvent<SendDetail>) => void this.send(c.id, e.detail)}
             @relais-typing=${(e: CustomEvent<TypingDetail>) => this.store.sendTyping(c.id, e.detail.typing)}></relais-composer>`}

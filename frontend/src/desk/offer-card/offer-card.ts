@@ -238,7 +238,7 @@ export class RelaisOfferCard extends LitElement {
     const who = this.who();
     return html`
       <section part="card" class="card ${lapsed ? "lapsed" : ""}" tabindex="0" data-testid="offer-card"
-        data-task-id=${t.id} aria-labelledby="title" aria-describedby="keys" @keydown=${this.onKey}>
+        data-task-id=${t.id} data-conversation-id=${t.conversation_id ?? nothing} aria-labelledby="title" aria-describedby="keys" @keydown=${this.onKey}>
         <p class="sr-only" aria-live="assertive" data-testid="offer-announce">${this.announced ? s.offerAnnounce(t.channel) : ""}</p>
         <div class="head">
           <svg class="icon" viewBox="0 0 24 24" width="20" height="20" fill="currentColor" role="img"
