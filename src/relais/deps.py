@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from relais.contacts.models import Visitor
 from relais.core.errors import Forbidden, NotAuthenticated
+from relais.core.ratelimit import address_bucket
 from relais.identity.principals import AgentPrincipal, Principal, VisitorPrincipal
 from relais.identity.service import agent_for_session, principal_of
 from relais.identity.tokens import InvalidToken, read_visitor_token
@@ -27,8 +28,10 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def client_address(request: Request) -> str:
+    """The requester as rate limits count it: its address, an IPv6 client by its /64 (one
+    subscriber's network, relais.core.ratelimit.address_bucket)."""
+    return address_bucket(request.client.host if request.client else "unknown")
 
 
 def check_visitor_origin(runtime: Runtime, origin: str | None) -> None:

@@ -302,6 +302,29 @@ async def test_anonymous_endpoints_are_rate_limited(sqlite_url: str, tmp_path) -
                 for _ in range(5)
             ]
             assert logins[:3] == [401] * 3 and logins[3:] == [429, 429]
+
+            # One subscriber holds a whole IPv6 /64: a fresh address per request is still one
+            # requester (behind a trusted proxy, here the test's own address).
+            async def session_from(address: str) -> int:
+                r = await client.post(
+                    "/api/v1/visitor/session", json={}, headers={"X-Forwarded-For": address}
+                )
+                return r.status_code
+
+            codes = [await session_from(f"2001:db8:7:7::{i + 1:x}") for i in range(7)]
+            assert codes[:5] == [200] * 5 and codes[5:] == [429, 429]
+            assert await session_from("2001:db8:7:8::1") == 200, "another network"
+            logins = [
+                (
+                    await client.post(
+                        "/api/v1/auth/login",
+                        json={"email": "a@b.c", "password": "x"},
+                        headers={"X-Forwarded-For": f"2001:db8:7:9::{i + 1:x}"},
+                    )
+                ).status_code
+                for i in range(5)
+            ]
+            assert logins[:3] == [401] * 3 and logins[3:] == [429, 429]
     finally:
         await live.stop()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
-from relais.deps import CSRF_COOKIE, SESSION_COOKIE, CurrentAgent, RuntimeDep, client_ip
+from relais.deps import CSRF_COOKIE, SESSION_COOKIE, CurrentAgent, RuntimeDep, client_address
 from relais.identity.models import Agent
 from relais.identity.schemas import AgentOut, LoginIn, LoginOut
 from relais.identity.service import (
@@ -26,7 +26,9 @@ async def login(
 ) -> LoginOut:
     """Log in: sets the session cookie (HttpOnly) and the CSRF cookie the desk echoes back."""
     settings = runtime.settings
-    await runtime.limiter.hit(f"login:{client_ip(request)}", settings.rate_limits.login_per_minute)
+    await runtime.limiter.hit(
+        f"login:{client_address(request)}", settings.rate_limits.login_per_minute
+    )
     async with runtime.db.transaction(write=False) as uow:
         agent = await check_login(uow.session, body.email, body.password)
     async with runtime.db.transaction() as uow:

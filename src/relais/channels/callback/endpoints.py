@@ -27,23 +27,18 @@ from relais.channels.callback.service import (
     visitors_callbacks,
 )
 from relais.core.db import UnitOfWork
-from relais.core.ratelimit import address_bucket
-from relais.deps import CurrentAgent, CurrentPrincipal, CurrentVisitor, RuntimeDep, client_ip
+from relais.deps import CurrentAgent, CurrentPrincipal, CurrentVisitor, RuntimeDep, client_address
 from relais.routing.models import Queue, Task
 from relais.runtime import Runtime
 
 router = APIRouter(prefix="/callbacks", tags=["callbacks"])
 
 
-def _address(request: Request) -> str:
-    """The requester's address as the limits count it (an IPv6 client by its /64)."""
-    return address_bucket(client_ip(request))
-
-
 async def _burst(runtime: Runtime, request: Request, what: str) -> None:
     """Requests per minute from one address, before anything is read: a flood costs nothing."""
     await runtime.limiter.hit(
-        f"callback-{what}:{_address(request)}", runtime.settings.rate_limits.anonymous_per_minute
+        f"callback-{what}:{client_address(request)}",
+        runtime.settings.rate_limits.anonymous_per_minute,
     )
 
 
@@ -69,7 +64,7 @@ async def request_callback(
     consent) or 429 (too many requests by this visitor, for this number or from this address)
     and change nothing."""
     await _burst(runtime, request, "request")
-    ip_hash = ip_key(runtime.settings.secret_key, _address(request))
+    ip_hash = ip_key(runtime.settings.secret_key, client_address(request))
     async with runtime.db.transaction() as uow:
         queue = await queue_of(uow, runtime.callbacks, runtime.router.default_queue_id)
         return await do_request(

@@ -15,7 +15,7 @@ from relais.contacts.service import (
 )
 from relais.conversations import commands
 from relais.conversations.schemas import ConversationOut, OfflineMessage
-from relais.deps import CurrentVisitor, RuntimeDep, check_visitor_origin, client_ip
+from relais.deps import CurrentVisitor, RuntimeDep, check_visitor_origin, client_address
 from relais.identity.service import any_agent_available
 from relais.identity.tokens import issue_visitor_token
 
@@ -31,7 +31,7 @@ async def open_session(
     settings = runtime.settings
     check_visitor_origin(runtime, request.headers.get("origin"))
     await runtime.limiter.hit(
-        f"visitor-session:{client_ip(request)}", settings.rate_limits.anonymous_per_minute
+        f"visitor-session:{client_address(request)}", settings.rate_limits.anonymous_per_minute
     )
     identity = check_identity(settings.widget.identity_keys, body.identity)
     async with runtime.db.transaction() as uow:
@@ -73,7 +73,7 @@ async def leave_message(
 ) -> ConversationOut:
     """Nobody is online: the message becomes a conversation that waits for an agent."""
     await runtime.limiter.hit(
-        f"offline:{client_ip(request)}", runtime.settings.rate_limits.anonymous_per_minute
+        f"offline:{client_address(request)}", runtime.settings.rate_limits.anonymous_per_minute
     )
     return await commands.start_conversation(
         runtime.db,
