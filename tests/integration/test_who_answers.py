@@ -36,6 +36,9 @@ async def test_only_the_agent_who_holds_a_conversation_answers_it(server: LiveSe
     refused = await bruno_ws.send_message(conversation_id, "me too")
     assert refused["ok"] is False
     assert refused["error"]["code"] == "not_your_conversation"
+    await bruno_ws.send({"type": "typing", "conversation_id": conversation_id, "typing": True})
+    error = await bruno_ws.wait_for(lambda f: f["type"] == "error")
+    assert error["code"] == "not_your_conversation", "nobody is shown typing who cannot answer"
     got = (await sam.get(f"/api/v1/conversations/{conversation_id}")).json()
     assert (got["last_seq"], got["status"], got["assignee_id"]) == (1, "open", None), (
         "nothing was stored and nothing changed"

@@ -4,6 +4,7 @@ transaction, so that a message posted over either path goes through exactly the 
 from __future__ import annotations
 
 from relais.contacts.models import Visitor
+from relais.conversations.access import can_write
 from relais.conversations.events import Typing
 from relais.conversations.repository import (
     conversation_out,
@@ -21,6 +22,7 @@ from relais.conversations.service import (
     do_start_conversation,
 )
 from relais.core.db import Database, UnitOfWork
+from relais.core.errors import Forbidden
 from relais.identity.principals import Principal, VisitorPrincipal
 
 
@@ -111,9 +113,14 @@ async def mark_read(db: Database, principal: Principal, conversation_id: str, se
 async def typing_event(
     db: Database, principal: Principal, conversation_id: str, typing: bool, author_name: str | None
 ) -> Typing:
-    """Typing is not stored: check access, then the caller publishes the event directly."""
+    """Typing is not stored: check access, then the caller publishes the event directly. Only
+    who may post in the conversation is shown typing in it."""
     async with db.transaction(write=False) as uow:
         conversation = await peek_readable(uow, principal, conversation_id)
+    if not can_write(principal, ref_of(conversation)):
+        raise Forbidden(
+            "Only who answers this conversation types in it.", code="not_your_conversation"
+        )
     return Typing(
         ref=ref_of(conversation), author_kind=principal.kind, author_name=author_name, typing=typing
     )
