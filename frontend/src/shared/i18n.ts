@@ -221,7 +221,7 @@ const fr: Strings = {
   resolve: "Terminer",
   pickConversation: "Choisissez une conversation à gauche.",
   inQueue: "Cette conversation attend dans la file : elle vous arrive quand la file vous la propose.",
-  acceptToAnswer: "Proposée à vous : acceptez-la pour répondre.",
+  acceptToAnswer: "Elle vous est proposée : acceptez-la pour répondre.",
   contact: "Client",
   anonymous: "Visiteur anonyme",
   unverified: "non vérifié",

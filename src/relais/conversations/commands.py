@@ -119,7 +119,7 @@ async def typing_event(
         conversation = await peek_readable(uow, principal, conversation_id)
     if not can_write(principal, ref_of(conversation)):
         raise Forbidden(
-            "Only who answers this conversation types in it.", code="not_your_conversation"
+            "Only the agent who holds this conversation types in it.", code="not_your_conversation"
         )
     return Typing(
         ref=ref_of(conversation), author_kind=principal.kind, author_name=author_name, typing=typing
